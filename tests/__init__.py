@@ -1,0 +1,1 @@
+"""Test suite and the tooling it shares."""

@@ -1,0 +1,114 @@
+"""Every setting the WebUI remembers: its key in webui_config.json, its default and the values it accepts.
+
+One list drives three things, so they cannot drift apart: the defaults of a fresh install, the
+validation of a saved file (an older or hand-edited file may hold anything), and the autosave wiring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from asr_core.languages import SUPPORTED_LANGUAGES
+from asr_core.options import ATTN_IMPLEMENTATIONS, BACKENDS, DTYPES, VAD_SOURCES
+from worker.settings import Settings
+
+INPUT_MODES = ("folder", "upload")
+AUTO_LANGUAGE = "auto"
+LANGUAGE_CHOICES = (AUTO_LANGUAGE, *SUPPORTED_LANGUAGES)
+DEFAULT_FORMATS = ("srt", "lrc")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One remembered setting. The default's type is the type every saved value must have."""
+
+    key: str
+    default: Any
+    choices: tuple[Any, ...] | None = None
+
+    def coerce(self, value: Any) -> Any:
+        """The value in the default's type, or ValueError when it cannot be one of this field's values."""
+        default = self.default
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.key} must be true or false")
+            return value
+        if isinstance(default, tuple):
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{self.key} must be a list of names")
+            items = tuple(dict.fromkeys(value))
+            self._check_choices(items)
+            return items
+        if isinstance(default, (int, float)):
+            return self._number(value, type(default))
+        if not isinstance(value, str):
+            raise ValueError(f"{self.key} must be text")
+        self._check_choices((value,))
+        return value
+
+    def _number(self, value: Any, kind: type) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{self.key} must be a number")
+        if kind is int:
+            if not float(value).is_integer():
+                raise ValueError(f"{self.key} must be a whole number")
+            return int(value)
+        return float(value)
+
+    def _check_choices(self, items: Iterable[Any]) -> None:
+        if self.choices is None:
+            return
+        unknown = [item for item in items if item not in self.choices]
+        if unknown:
+            raise ValueError(f"{self.key}: {', '.join(map(str, unknown))} is not one of {', '.join(self.choices)}")
+
+
+def webui_fields(settings: Settings, formats: Sequence[str]) -> tuple[Field, ...]:
+    """The remembered settings; defaults that depend on the environment come from ``settings``."""
+    return (
+        # input
+        Field("input_mode", "folder", INPUT_MODES),
+        Field("input_dir", ""),
+        Field("extensions", ""),
+        Field("include_subfolders", True),
+        # output
+        Field("output_dir", str(settings.output_dir)),
+        Field("save_next_to_source", False),
+        Field("formats", tuple(f for f in DEFAULT_FORMATS if f in formats) or tuple(formats[:1]), tuple(formats)),
+        Field("overwrite", False),
+        Field("touch_album_root", False),
+        # model
+        Field("asr_checkpoint", settings.asr_checkpoint),
+        Field("aligner_checkpoint", settings.aligner_checkpoint),
+        Field("backend", "transformers", BACKENDS),
+        Field("device", "auto"),
+        Field("dtype", "auto", DTYPES),
+        Field("attn_implementation", "auto", ATTN_IMPLEMENTATIONS),
+        Field("batch_size", 8),
+        Field("max_new_tokens", 1024),
+        Field("gpu_memory_utilization", 0.8),
+        Field("language", AUTO_LANGUAGE, LANGUAGE_CHOICES),
+        Field("context", ""),
+        # VAD
+        Field("vad_enabled", False),
+        Field("vad_source", "package", VAD_SOURCES),
+        Field("vad_repo_dir", settings.vad_repo_dir or ""),
+        Field("vad_threshold", 0.5),
+        Field("vad_min_speech_ms", 250),
+        Field("vad_min_silence_ms", 500),
+        Field("vad_speech_pad_ms", 200),
+        Field("vad_max_span_s", 30.0),
+        # job
+        Field("clear_on_cancel", False),
+        Field("clear_on_start", False),
+    )
+
+
+def defaults(fields: Iterable[Field]) -> dict[str, Any]:
+    return {f.key: f.default for f in fields}
+
+
+def by_key(fields: Iterable[Field]) -> Mapping[str, Field]:
+    return {f.key: f for f in fields}

@@ -1,0 +1,118 @@
+"""The batch reporter that records a running job: journal line, log line and state update per event."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from asr_core.pipeline import FileResult, FileStatus
+from worker.jobfiles import JobPaths, append_line, append_log, dump_json
+from worker.jobstate import CurrentFile, FinishedMark, JobHead, JobStatus, save_head
+from worker.progress import MODEL_STAGES
+from worker.scan import PlannedFile
+
+# A skipped file changes little a poller cares about: a run of skips is written at most this often. A file
+# starting, each stage and each processed file are written at once (a reader must know which file's
+# subtitles might be half-written if the worker dies).
+QUIET_WRITE_INTERVAL_S = 0.5
+
+
+def describe(planned: PlannedFile, result: FileResult) -> str:
+    """The one line per file, on the CLI's stdout and in the log: status, name, then outputs or the reason."""
+    line = f"{result.status.value:<7} {planned.display_name}"
+    if result.outputs:
+        line += " -> " + ", ".join(str(p) for p in result.outputs)
+    if result.reason:
+        line += f": {result.reason}"
+    return line.replace("\n", " ")
+
+
+def result_record(index: int, result: FileResult, wall_s: float) -> dict:
+    """The journal line of a finished file."""
+    return {
+        "i": index, "status": result.status.value, "reason": result.reason,
+        "outputs": [str(p) for p in result.outputs], "duration_s": round(result.duration_s, 3),
+        "wall_s": round(wall_s, 3),
+    }
+
+
+class JobRecorder:
+    """Turns batch events into the job files. ``positions`` maps the batch's own indices to the job's (a
+    resumed job runs only the files not done yet); ``measure_duration`` finds a file's length for the
+    progress estimate."""
+
+    def __init__(
+        self,
+        paths: JobPaths,
+        head: JobHead,
+        positions: Sequence[int],
+        sizes: Sequence[int],
+        *,
+        measure_duration: Callable[[Path], float | None],
+        echo: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.head = head
+        self._paths = paths
+        self._positions = positions
+        self._sizes = sizes
+        self._measure_duration = measure_duration
+        self._echo = echo
+        self._clock = clock
+        self._last_write = float("-inf")
+
+    def file_started(self, index: int, planned: PlannedFile) -> None:
+        position = self._positions[index]
+        current = CurrentFile(
+            index=position, name=planned.display_name, source=str(planned.source),
+            output_base=str(planned.output_base), size_bytes=self._sizes[position], started_at=self._clock(),
+        )
+        self._update(force=True, current=current)
+
+    def stage(self, index: int, stage: str, fraction: float) -> None:
+        current = self.head.current
+        if current is None or current.stage == stage:
+            return
+        changes: dict[str, object] = {"stage": stage}
+        if current.stage is None:  # the file is really processed (not skipped): worth measuring
+            changes["duration_s"] = self._measure_duration(Path(current.source))
+        if stage in MODEL_STAGES and current.model_started_at is None:
+            changes["model_started_at"] = self._clock()
+        self._update(force=True, current=replace(current, **changes))
+
+    def file_finished(self, index: int, planned: PlannedFile, result: FileResult) -> None:
+        position = self._positions[index]
+        now = self._clock()
+        started = self.head.current.started_at if self.head.current else now
+        append_line(self._paths.journal, dump_json(result_record(position, result, now - started)))
+        line = describe(planned, result)
+        append_log(self._paths.log, line, now=now)
+        if self._echo is not None:
+            self._echo(line)
+        counts = dict(self.head.counts)
+        counts[result.status.value] += 1
+        processed = result.status is not FileStatus.SKIPPED
+        self._update(
+            force=processed,
+            current=None,
+            counts=counts,
+            tally=self.head.tally.add(self._sizes[position], result.duration_s),
+            last_finished=FinishedMark(position, planned.display_name, now) if processed else self.head.last_finished,
+        )
+
+    def finish(self, status: JobStatus, notice: str) -> JobHead:
+        """Record the end of the job; the state is final before the lock is released."""
+        now = self._clock()
+        self.head = replace(self.head, status=status, notice=notice, current=None, finished_at=now, updated_at=now)
+        save_head(self._paths.state, self.head)
+        append_log(self._paths.log, f"job {status.value}: {notice}", now=now)
+        return self.head
+
+    def _update(self, *, force: bool, **changes: object) -> None:
+        now = self._clock()
+        self.head = replace(self.head, updated_at=now, **changes)
+        if force or now - self._last_write >= QUIET_WRITE_INTERVAL_S:
+            save_head(self._paths.state, self.head)
+            self._last_write = now
