@@ -3,7 +3,7 @@
 Model sources:
 
 - ``package``: the model inside the silero-vad wheel. Offline; the default. The ONNX export runs when
-  onnxruntime is installed (about 1.5x faster on CPU, same segments), otherwise the TorchScript one.
+  onnxruntime is installed (1.2-1.5x faster on CPU, same segments), otherwise the TorchScript one.
 - ``hub``: the snakers4/silero-vad repository through torch.hub, downloaded once into
   ``$TORCH_HOME/hub`` and read from there afterwards.
 - ``auto``: like ``hub``, but falls back to the packaged model when the hub is unreachable.

@@ -164,7 +164,9 @@ def render_job(view: JobView, *, now: float, link_for: LinkFor) -> JobPanel:
     active = view.status is not None and view.status not in FINAL_STATUSES
     finished = view.status in FINAL_STATUSES
     failed = view.counts.get("failed", 0)
-    notice = "\n\n".join(part for part in (view.notice, failure_summary(view) if finished else "") if part)
+    # A finished job's notice is its tally, which the status line already shows.
+    job_notice = "" if view.status is JobStatus.DONE else view.notice
+    notice = "\n\n".join(part for part in (job_notice, failure_summary(view) if finished else "") if part)
     if view.status is not None and view.total_files:
         batch_label = f"{_finished_count(view)} of {view.total_files} files"
     else:

@@ -167,6 +167,7 @@ def _run_claimed(
         ffmpeg_path = find_ffmpeg(ffmpeg)
     except (ValueError, AsrError) as exc:
         return _fail_before_start(paths, head, str(exc))
+    save_head(paths.state, replace(head, notice="scanning the input folders…"))  # can take a while on a NAS
     files = plan_files(spec)
     carried = carried_results(paths, files) if resume else {}
     sizes = [file_size(f.source) for f in files]
@@ -187,7 +188,8 @@ def _run_claimed(
             models=build_models(options),
             ffmpeg=ffmpeg_path,
             reporter=recorder,
-            already_written={Path(o): files[i].display_name for i, r in carried.items() for o in r["outputs"]},
+            already_written={Path(o): files[i].display_name for i, r in carried.items()
+                             for o in r.get("outputs", ())},
             touch_album_roots=spec.touch_album_root,
         )
     except KeyboardInterrupt:

@@ -52,9 +52,15 @@ def log_text(page: Page) -> str:
 
 
 def table_rows(page: Page, elem_id: str) -> list[list[str]]:
-    """The cells of a Gradio dataframe, row by row (header excluded)."""
-    rows = page.locator(f"#{elem_id} tbody tr")
+    """The body cells of a Gradio dataframe, row by row; it renders only the rows inside the viewport."""
+    rows = page.locator(f"#{elem_id} .virtual-row")
     return [
-        [re.sub(r"\s+", " ", cell).strip() for cell in rows.nth(i).locator("td").all_inner_texts()]
+        [re.sub(r"\s+", " ", cell).strip() for cell in rows.nth(i).locator(".body-cell").all_inner_texts()]
         for i in range(rows.count())
     ]
+
+
+def wait_for_rows(page: Page, elem_id: str, count: int, timeout_ms: int = 30_000) -> None:
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#{elem_id} .virtual-row').length === {count}", timeout=timeout_ms
+    )

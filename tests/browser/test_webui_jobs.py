@@ -19,13 +19,15 @@ from tests.browser.pages import (
     open_page,
     progress,
     table_rows,
+    wait_for_rows,
     wait_for_status,
 )
 from tests.media_fixtures import CORRUPT_MP3, SILENCE_WAV, SPEECH_FLAC, SPEECH_MP3, SPEECH_VIDEO_MP4, UNICODE_NAME_MP3
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 1280, "height": 900}
+# Tall enough for the whole page: the results table only renders the rows inside the viewport.
+VIEWPORT = {"width": 1280, "height": 2000}
 # name in the input folder -> (source file, expected status)
 BATCH = {
     "Album A/01 speech.mp3": (SPEECH_MP3, "done"),
@@ -82,7 +84,7 @@ def test_a_page_opened_later_follows_the_same_job_to_its_results(chromium, app_s
 
     assert wait_for_status(page, "done", "failed", "cancelled") == "done"
     assert progress(page, "batch-progress") == pytest.approx(1.0)
-    page.wait_for_function(f"() => document.querySelectorAll('#results-table tbody tr').length === {len(BATCH)}")
+    wait_for_rows(page, "results-table", len(BATCH))
     rows = {row[1]: row for row in table_rows(page, "results-table")}
     assert {name: row[2] for name, row in rows.items()} == {name: status for name, (_, status) in BATCH.items()}
     assert "srt" in rows["Album B/speech.flac"][4] and "lrc" in rows["Album B/speech.flac"][4]
@@ -99,7 +101,7 @@ def test_a_page_opened_later_follows_the_same_job_to_its_results(chromium, app_s
 
     page.click("#preview-file input")
     page.get_by_role("option", name="Album B/speech.flac → speech.srt", exact=True).click()
-    page.wait_for_selector("#preview-cues tbody td:text('hello')")
+    page.wait_for_selector("#preview-cues .body-cell:text('hello')")
     cue_text = " ".join(row[2] for row in table_rows(page, "preview-cues"))
     assert cue_text.replace(" ", "") == "helloworld,thisisatest."
     second_browser.close()
@@ -128,9 +130,9 @@ def test_cancel_from_a_second_page_stops_the_worker_group(chromium, app_server, 
     while not group_is_gone(pgid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert group_is_gone(pgid), "a process of the cancelled job's group is still alive"
-    statuses = [row[2] for row in table_rows(second, "results-table")]
-    assert len(statuses) == len(tracks)
-    assert "pending" in statuses, "the cancel came too late to stop anything"
+    status_line = second.inner_text("#job-status")
+    assert f"of {len(tracks)} files" in status_line
+    assert "pending" in status_line, "the cancel came too late to stop anything"
     assert second.is_enabled("#resume-button")
     starter.close()
     other_browser.close()

@@ -171,7 +171,10 @@ def test_kill_9_mid_batch_is_recorded_as_failed_leaves_no_partial_file_and_resum
     resume_job(data)
     resumed = wait_for(lambda: poll(data), finished, "the resumed job to finish")
     assert resumed.status is JobStatus.DONE
-    assert resumed.counts["done"] == 8
+    # The file cut short may already have had all its subtitles written (atomically) when it was killed: the
+    # resumed run then finds them and skips it.
+    assert resumed.counts["done"] + resumed.counts["skipped"] == 8
+    assert resumed.counts["skipped"] <= 1
     log_after = JobPaths(data).log.read_text(encoding="utf-8")[len(log_before):]
     redone = [name for _, name in per_file_lines(log_after)]
     assert sorted(redone) == sorted(f"Album/track{i:02d}.mp3" for i in range(8) if f"Album/track{i:02d}.mp3"

@@ -135,6 +135,7 @@ def test_a_clean_finish_offers_neither_retry_nor_resume():
             spec=SPEC,
             started_at=NOW - 5,
             finished_at=NOW,
+            notice="1 files: 1 done, 0 empty, 0 skipped, 0 failed",
         ),
         now=NOW,
         link_for=no_links,
