@@ -14,18 +14,22 @@ import os
 import sys
 from collections.abc import Sequence
 
+from worker.environment import prepare_environment
 from worker.jobfiles import JobPaths
 from worker.runner import EXIT_OK
 from worker.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    notices = prepare_environment(os.environ)  # before anything imports transformers or torch
     settings = Settings.from_env(os.environ)
     from worker.cli import build_parser
 
     parser = build_parser(settings)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s")
+    for notice in notices:
+        logging.getLogger("worker").info("%s", notice)
     from worker.protocol import read_job
     from worker.runner import print_status, run_cli_job
 

@@ -143,7 +143,7 @@ def read_job(
     files = _file_entries(paths, head)
     counts = dict.fromkeys((*COUNTED_STATUSES, "pending"), 0)
     for entry in files:
-        counts["pending" if entry.status == "running" else entry.status] += 1
+        counts[entry.status if entry.status in counts else "pending"] += 1  # running counts as pending
     status, notice = head.status, head.notice
     if status is JobStatus.RUNNING and paths.cancel_marker.exists():
         status, notice = JobStatus.CANCELLING, "cancelling…"

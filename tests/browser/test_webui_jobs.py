@@ -49,6 +49,10 @@ def make_input_folder(root: Path, files: dict[str, Path]) -> Path:
 def start_batch(page, input_dir: Path) -> None:
     page.fill("#input-dir textarea", str(input_dir))
     page.click("#start-button")
+    for i in range(8):
+        page.wait_for_timeout(1000)
+        page.screenshot(path=f"/tmp/uitest/fail{i}.png", full_page=True)
+        print(time.strftime("%H:%M:%S"), page.locator("#action-message").count(), job_status(page))
     page.wait_for_selector("#action-message :text('Started')", timeout=90_000)
 
 
@@ -101,7 +105,7 @@ def test_a_page_opened_later_follows_the_same_job_to_its_results(chromium, app_s
 
     page.click("#preview-file input")
     page.get_by_role("option", name="Album B/speech.flac → speech.srt", exact=True).click()
-    page.wait_for_selector("#preview-cues .body-cell:text('hello')")
+    page.locator("#preview-cues .body-cell", has_text="hello").wait_for()
     cue_text = " ".join(row[2] for row in table_rows(page, "preview-cues"))
     assert cue_text.replace(" ", "") == "helloworld,thisisatest."
     second_browser.close()
@@ -112,9 +116,13 @@ def test_cancel_from_a_second_page_stops_the_worker_group(chromium, app_server, 
     input_dir = make_input_folder(tmp_path / "music", tracks)
     starter = chromium.new_context(viewport=VIEWPORT)
     first = open_page(starter, app_server.url)
+    print("T0", time.strftime("%H:%M:%S"))
     start_batch(first, input_dir)
+    print("T1", time.strftime("%H:%M:%S"))
     wait_for_status(first, "queued", "running")
+    print("T2", time.strftime("%H:%M:%S"))
     state = recorded_state(app_server)
+    print(state)
     pgid = state["pgid"]
     assert not group_is_gone(pgid)
 

@@ -97,7 +97,7 @@ def test_vllm_missing_package_gives_install_hint_mocked_checkpoint(tmp_path, mon
     (tmp_path / "config.json").write_text("{}")
     monkeypatch.setattr("asr_core.engine.package_installed", lambda name: False)
     options = ModelOptions(asr_checkpoint=str(tmp_path), aligner_checkpoint=str(tmp_path), backend="vllm")
-    with pytest.raises(ModelLoadError, match="requirements-vllm.txt"):
+    with pytest.raises(ModelLoadError, match=r"requirements-vllm\.txt"):
         Engine.load(options, platform="linux")
 
 
@@ -108,7 +108,7 @@ def test_vllm_arguments_are_passed_through_mocked_vllm(tmp_path, monkeypatch):
 
     class FakeModel:
         @classmethod
-        def LLM(cls, **kwargs):  # noqa: N802 - the real API's name
+        def LLM(cls, **kwargs):
             calls.update(kwargs)
             return cls()
 

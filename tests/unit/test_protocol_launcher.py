@@ -16,6 +16,7 @@ from worker.jobfiles import JobPaths, append_log
 from worker.jobstate import JobHead, JobStatus, load_head, save_head
 from worker.launcher import JobAlreadyRunning, NothingToRun, cancel_job, clear_job, on_app_start, resume_job
 from worker.leftovers import remove_partial_outputs
+from worker.protocol import read_job
 
 NOW = 1_700_000_000.0
 
@@ -152,3 +153,26 @@ def test_the_ui_side_imports_no_model_code():
     run = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parents[2], capture_output=True,
                          text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_a_crashed_worker_s_leftover_children_are_stopped_when_the_crash_is_recorded(paths):
+    """Like a vLLM EngineCore whose parent was OOM-killed: it would keep the GPU memory."""
+    script = "import subprocess, time; subprocess.Popen(['sleep', '60']); time.sleep(60)"
+    leader = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        members: list[int] = []
+        for _ in range(200):
+            members = procs.group_members(leader.pid)
+            if len(members) == 2:
+                break
+            procs.time.sleep(0.05)
+        (child,) = set(members) - {leader.pid}
+        write_running(paths, pid=leader.pid)
+        leader.kill()
+        leader.wait()
+        assert not procs.is_gone(child)
+        assert read_job(paths.data_dir).status is JobStatus.FAILED
+        assert procs.is_gone(child)
+    finally:
+        leader.kill()
+        leader.wait()

@@ -62,11 +62,18 @@ def overlap(a: SpeechSpan, start: float, end: float) -> float:
 
 
 segment_lists = st.lists(
-    st.tuples(st.floats(-5, 120), st.floats(0.01, 70)).map(lambda t: S(t[0], t[0] + t[1])), max_size=12
+    st.tuples(st.floats(-5, 120, allow_subnormal=False), st.floats(0.01, 70, allow_subnormal=False)).map(
+        lambda t: S(t[0], t[0] + t[1])
+    ),
+    max_size=12,
 )
 
 
-@given(segments=segment_lists, max_span_s=st.floats(1.0, 40.0), duration_s=st.floats(0.0, 120.0))
+@given(
+    segments=segment_lists,
+    max_span_s=st.floats(1.0, 40.0, allow_subnormal=False),
+    duration_s=st.floats(0.0, 120.0, allow_subnormal=False),
+)
 def test_spans_are_bounded_ordered_disjoint_maximal_and_cover_all_speech(segments, max_span_s, duration_s):
     spans = group_segments(segments, max_span_s, duration_s)
     eps = 1e-9
