@@ -6,6 +6,8 @@
 #
 # TORCH_REQUIREMENT (first argument, or the env var of that name) stands in for "the torch build for
 # your CUDA" of the README; the default is the CPU build CI uses. PYTHON picks the interpreter.
+# VENV_DIR keeps the new environment at that path (CI then runs the tests in it); by default it is
+# made in a temporary folder and removed.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,11 +16,12 @@ python_bin="${PYTHON:-python3}"
 
 work_dir="$(mktemp -d)"
 trap 'rm -rf "$work_dir"' EXIT
-venv="$work_dir/venv"
+venv="${VENV_DIR:-$work_dir/venv}"
 log="$work_dir/pip.log"
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { printf 'fresh-install-check: FAILED: %s\n' "$*" >&2; exit 1; }
+[ ! -e "$venv" ] || fail "$venv already exists; the check needs a new environment"
 
 step "new virtual environment ($("$python_bin" --version))"
 "$python_bin" -m venv "$venv"

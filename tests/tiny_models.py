@@ -324,7 +324,7 @@ def program_aligner(model: Qwen3ASRForConditionalGeneration) -> None:
 # --- writing folders ---------------------------------------------------------------------------------
 
 
-def _save_checkpoint(
+def save_checkpoint(
     model: Qwen3ASRForConditionalGeneration,
     processor: Qwen3ASRProcessor,
     dest: Path,
@@ -362,9 +362,9 @@ def build_tiny_models(out_dir: Path, hidden_size: int = 16) -> TinyModels:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     models = TinyModels(asr_dir=out_dir / "asr", aligner_dir=out_dir / "aligner")
-    _save_checkpoint(asr, processor, models.asr_dir)
+    save_checkpoint(asr, processor, models.asr_dir)
     # save_pretrained writes the class default model_type back; the aligner head is chosen by this marker.
-    _save_checkpoint(aligner, processor, models.aligner_dir, {"thinker_config": {"model_type": "qwen3_forced_aligner"}})
+    save_checkpoint(aligner, processor, models.aligner_dir, {"thinker_config": {"model_type": "qwen3_forced_aligner"}})
     return models
 
 
