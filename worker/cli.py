@@ -9,12 +9,15 @@ from pathlib import Path
 from asr_core.options import (
     ATTN_IMPLEMENTATIONS,
     BACKENDS,
+    CUE_PRESETS,
     DTYPES,
     VAD_SOURCES,
+    CueOptions,
     ModelOptions,
     OutputOptions,
     PipelineOptions,
     VadOptions,
+    WriterOptions,
 )
 from asr_core.writers import WRITERS
 from worker.protocol import JobSpec
@@ -89,6 +92,22 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     vad.add_argument("--vad-pad-ms", type=int, default=200)
     vad.add_argument("--vad-max-span-s", type=float, default=30.0)
 
+    layout = parser.add_argument_group(
+        "subtitle layout (defaults come from the language's preset: latin, chinese, japanese, korean)"
+    )
+    layout.add_argument("--preset", choices=CUE_PRESETS, default=None, help="force a preset instead of the language's")
+    layout.add_argument("--max-line-width", type=int, default=None, metavar="COLUMNS",
+                        help="display columns per line; a CJK character counts 2 (presets: 42/32/26/32)")
+    layout.add_argument("--max-lines", type=int, default=None, help="lines per cue (default 2)")
+    layout.add_argument("--min-duration", type=float, default=None, metavar="S", help="shortest cue (default 5/6 s)")
+    layout.add_argument("--max-duration", type=float, default=None, metavar="S", help="longest cue (default 7 s)")
+    layout.add_argument("--max-cps", type=float, default=None, metavar="CHARS",
+                        help="reading speed limit in characters/s (presets: 20/9/4/12)")
+    layout.add_argument("--max-linger", type=float, default=None, metavar="S",
+                        help="how long a cue may stay after its last word (default 0.5 s)")
+    layout.add_argument("--lrc-header-tags", action="store_true",
+                        help="write [ti:] [ar:] [al:] [length:] from the file's own tags at the top of .lrc files")
+
     parser.add_argument("--ffmpeg", default=settings.ffmpeg_binary,
                         help="ffmpeg binary (default: FFMPEG_BINARY, then PATH, then the bundled one)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log model loading and warnings")
@@ -122,6 +141,16 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
             speech_pad_ms=args.vad_pad_ms,
             max_span_s=args.vad_max_span_s,
         ),
+        cues=CueOptions(
+            preset=args.preset,
+            max_line_width=args.max_line_width,
+            max_lines=args.max_lines,
+            min_duration_s=args.min_duration,
+            max_duration_s=args.max_duration,
+            max_chars_per_s=args.max_cps,
+            max_linger_s=args.max_linger,
+        ),
+        writer=WriterOptions(lrc_header_tags=args.lrc_header_tags),
         output=OutputOptions(
             formats=tuple(args.formats or DEFAULT_FORMATS),
             output_dir=str(args.output),
@@ -144,4 +173,5 @@ def spec_from_args(args: argparse.Namespace, options: PipelineOptions) -> JobSpe
         model=asdict(options.model),
         vad=asdict(options.vad),
         cues=asdict(options.cues),
+        writer=asdict(options.writer),
     ).with_absolute_paths()

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from asr_core.errors import AsrError
-from asr_core.options import CueOptions, ModelOptions, OutputOptions, PipelineOptions, VadOptions
+from asr_core.options import CueOptions, ModelOptions, OutputOptions, PipelineOptions, VadOptions, WriterOptions
 from worker.batch import LazyModels, run_batch
 from worker.jobfiles import (
     JobPaths,
@@ -51,6 +51,7 @@ def pipeline_options(spec: JobSpec) -> PipelineOptions:
             model=ModelOptions(**spec.model),
             vad=VadOptions(**spec.vad),
             cues=CueOptions(**spec.cues),
+            writer=WriterOptions(**spec.writer),
             output=OutputOptions(
                 formats=spec.formats,
                 output_dir=spec.output_dir or "",

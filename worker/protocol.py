@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 DAMAGED_NOTICE = "the job state file was damaged (moved to job_state.json.bak); starting clean"
 FLASH_STAGE = "done"
 _TUPLE_FIELDS = ("inputs", "formats", "extensions", "only_sources")
-_DICT_FIELDS = ("model", "vad", "cues")
+_DICT_FIELDS = ("model", "vad", "cues", "writer")
 # Pollers re-read only what was appended to the journal since their last look (see worker.journal).
 _JOURNALS = JournalReader()
 
@@ -54,6 +54,7 @@ class JobSpec:
     model: dict = field(default_factory=dict)
     vad: dict = field(default_factory=dict)
     cues: dict = field(default_factory=dict)
+    writer: dict = field(default_factory=dict)  # keyword args of asr_core.options.WriterOptions
     only_sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:

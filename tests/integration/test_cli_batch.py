@@ -20,6 +20,8 @@ from tests.media_fixtures import (
     SPEECH_M4A,
     SPEECH_MP3,
     SPEECH_VIDEO_MP4,
+    TAGGED_MP3,
+    TAGS,
     UNICODE_NAME_MP3,
     VIDEO_NO_AUDIO_MKV,
 )
@@ -157,3 +159,18 @@ def test_bad_usage_exits_2_and_a_missing_model_fails_files_with_the_reason(tmp_p
     assert failed.returncode == 1
     assert "does not exist" in failed.stdout
     assert outcome_lines(failed.stdout) == {"a.mp3": "failed"}
+
+
+def test_layout_options_and_lrc_header_tags_reach_the_files(tiny_models, tmp_path):
+    (tmp_path / "in").mkdir()
+    shutil.copy(TAGGED_MP3, tmp_path / "in" / "tagged.mp3")
+    out = tmp_path / "out"
+    result = run_worker(
+        tiny_models, tmp_path, str(tmp_path / "in"), "-o", str(out), "--max-line-width", "12", "--lrc-header-tags"
+    )
+    assert result.returncode == 0, result.stderr
+    cues = list(srt.parse((out / "tagged.srt").read_text(encoding="utf-8")))
+    assert all(len(line) <= 12 for cue in cues for line in cue.content.split("\n"))
+    assert len(cues) > 1
+    lrc = (out / "tagged.lrc").read_text(encoding="utf-8").splitlines()
+    assert f"[ti:{TAGS['title']}]" in lrc and f"[ar:{TAGS['artist']}]" in lrc and f"[al:{TAGS['album']}]" in lrc
