@@ -66,11 +66,16 @@ class SpeechFinder(Protocol):
 
 def speech_spans(audio: Audio, vad: SpeechFinder | None) -> list[SpeechSpan]:
     """The parts of the file worth transcribing: VAD spans, or the whole file when VAD is off."""
-    if audio.duration_s == 0 or float(np.max(np.abs(audio.samples), initial=0.0)) < SILENCE_PEAK:
+    if audio.duration_s == 0 or _peak(audio.samples) < SILENCE_PEAK:
         return []
     if vad is None:
         return [SpeechSpan(0.0, audio.duration_s)]
     return vad.detect(audio)
+
+
+def _peak(samples: np.ndarray) -> float:
+    """The largest absolute sample without ``np.abs``'s full-size temporary copy (hours of audio)."""
+    return float(max(np.max(samples), -np.min(samples)))
 
 
 def words_on_timeline(spans: Sequence[SpeechSpan], recognitions: Sequence[Recognition]) -> list[Word]:
@@ -110,6 +115,74 @@ def transcribe(
     return Transcript(language=dominant_language(recognitions), text=text, words=tuple(words))
 
 
+@dataclass(frozen=True, eq=False)
+class PreparedFile:
+    """A file decoded and searched for speech, waiting for the recogniser.
+
+    Decoding and VAD need no model time, so a batch prepares the next files while the current one is
+    recognised. ``spans`` is empty when there is nothing to recognise; ``reason`` then says why.
+    """
+
+    source: Path
+    audio: Audio
+    spans: tuple[SpeechSpan, ...]
+    vad_used: bool
+    reason: str = ""
+
+
+def prepare_file(
+    source: Path,
+    *,
+    ffmpeg: str,
+    vad: SpeechFinder | None = None,
+    on_progress: ProgressCallback = lambda stage, fraction: None,
+) -> PreparedFile | FileResult:
+    """Decode ``source`` and find its speech; a FileResult (failed) when the file cannot be decoded.
+
+    Writes nothing, so it can run ahead of the file's turn without touching its outputs.
+    """
+    try:
+        on_progress("decoding", 0.0)
+        try:
+            audio = media.decode(source, ffmpeg)
+        except NoAudioStream as exc:
+            return PreparedFile(source, Audio(np.zeros(0, dtype=np.float32)), (), vad is not None, reason=str(exc))
+        on_progress("vad", 0.0)
+        spans = tuple(speech_spans(audio, vad))
+        return PreparedFile(source, audio, spans, vad is not None, reason="" if spans else "no speech found")
+    except AsrError as exc:
+        return _failed(source, exc)
+
+
+def finish_file(
+    prepared: PreparedFile,
+    output_base: Path,
+    options: PipelineOptions,
+    *,
+    engine: Recogniser,
+    ffmpeg: str,
+    on_progress: ProgressCallback = lambda stage, fraction: None,
+) -> FileResult:
+    """Recognise a prepared file, build its cues and write every format at ``output_base``."""
+    source, audio = prepared.source, prepared.audio
+    try:
+        if not prepared.spans:
+            return _write(source, output_base, options, Transcript("", ""), audio.duration_s, reason=prepared.reason)
+        transcript = transcribe(audio, prepared.spans, engine, on_progress, vad_used=prepared.vad_used)
+        return _write(
+            source,
+            output_base,
+            options,
+            transcript,
+            audio.duration_s,
+            reason="" if transcript.words else "no text recognised",
+            speech_s=sum(span.duration_s for span in prepared.spans),
+            tags=_header_tags(source, ffmpeg, options),
+        )
+    except AsrError as exc:
+        return _failed(source, exc)
+
+
 def process_file(
     source: Path,
     output_base: Path,
@@ -121,32 +194,15 @@ def process_file(
     on_progress: ProgressCallback = lambda stage, fraction: None,
 ) -> FileResult:
     """Turn ``source`` into subtitle files at ``output_base`` + each format's extension."""
-    try:
-        on_progress("decoding", 0.0)
-        try:
-            audio = media.decode(source, ffmpeg)
-        except NoAudioStream as exc:
-            return _write(source, output_base, options, Transcript("", ""), 0.0, reason=str(exc))
-        on_progress("vad", 0.0)
-        spans = speech_spans(audio, vad)
-        if not spans:
-            return _write(source, output_base, options, Transcript("", ""), audio.duration_s, reason="no speech found")
-        transcript = transcribe(audio, spans, engine, on_progress, vad_used=vad is not None)
-        reason = "" if transcript.words else "no text recognised"
-        speech_s = sum(span.duration_s for span in spans)
-        return _write(
-            source,
-            output_base,
-            options,
-            transcript,
-            audio.duration_s,
-            reason=reason,
-            speech_s=speech_s,
-            tags=_header_tags(source, ffmpeg, options),
-        )
-    except AsrError as exc:
-        logger.warning("%s: %s", source, exc)
-        return FileResult(source=source, status=FileStatus.FAILED, reason=str(exc))
+    prepared = prepare_file(source, ffmpeg=ffmpeg, vad=vad, on_progress=on_progress)
+    if isinstance(prepared, FileResult):
+        return prepared
+    return finish_file(prepared, output_base, options, engine=engine, ffmpeg=ffmpeg, on_progress=on_progress)
+
+
+def _failed(source: Path, exc: AsrError) -> FileResult:
+    logger.warning("%s: %s", source, exc)
+    return FileResult(source=source, status=FileStatus.FAILED, reason=str(exc))
 
 
 def _write(

@@ -12,12 +12,12 @@ from typing import Any
 
 from asr_core.languages import SUPPORTED_LANGUAGES
 from asr_core.options import ATTN_IMPLEMENTATIONS, BACKENDS, DTYPES, VAD_SOURCES
+from worker.cli import DEFAULT_FORMATS
 from worker.settings import Settings
 
 INPUT_MODES = ("folder", "upload")
 AUTO_LANGUAGE = "auto"
 LANGUAGE_CHOICES = (AUTO_LANGUAGE, *SUPPORTED_LANGUAGES)
-DEFAULT_FORMATS = ("srt", "lrc")
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,10 @@ class Field:
         if isinstance(default, tuple):
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"{self.key} must be a list of names")
-            items = tuple(dict.fromkeys(value))
-            self._check_choices(items)
-            return items
+            self._check_choices(value)
+            if self.choices is None:
+                return tuple(dict.fromkeys(value))
+            return tuple(c for c in self.choices if c in value)  # one order, so equal selections compare equal
         if isinstance(default, (int, float)):
             return self._number(value, type(default))
         if not isinstance(value, str):
@@ -76,7 +77,7 @@ def webui_fields(settings: Settings, formats: Sequence[str]) -> tuple[Field, ...
         # output
         Field("output_dir", str(settings.output_dir)),
         Field("save_next_to_source", False),
-        Field("formats", tuple(f for f in DEFAULT_FORMATS if f in formats) or tuple(formats[:1]), tuple(formats)),
+        Field("formats", tuple(f for f in formats if f in DEFAULT_FORMATS) or tuple(formats[:1]), tuple(formats)),
         Field("overwrite", False),
         Field("touch_album_root", False),
         # model

@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 1.0
 LOG_LINES = 200
 CSS = """
+#job-summary { gap: 4px; }
+#job-summary .block { padding-top: 2px; padding-bottom: 2px; }
+#job-summary .block:has(span.md:empty), #job-summary .block:has(.job-stage[data-stage=""]) { display: none; }
 .job-progress { position: relative; height: 1.6em; border-radius: 6px; overflow: hidden;
   background: var(--block-background-fill); border: 1px solid var(--border-color-primary); }
 .job-progress-fill { position: absolute; inset: 0 auto 0 0; background: var(--color-accent); opacity: .75;
@@ -218,15 +221,17 @@ def job_panel() -> tuple[JobWidgets, gr.Markdown, gr.Dataframe]:
         cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-button")
         resume = gr.Button("Resume", elem_id="resume-button")
         retry = gr.Button("Retry failed", elem_id="retry-button")
-    message = gr.Markdown(elem_id="action-message")
-    status = gr.HTML(elem_id="job-status")
-    notice = gr.Markdown(elem_id="job-notice")
-    stage = gr.HTML(elem_id="job-stage")
-    file_bar = gr.HTML(label="Current file", elem_id="file-progress")
-    batch_bar = gr.HTML(label="Whole batch", elem_id="batch-progress")
+    with gr.Column(elem_id="job-summary"):
+        message = gr.Markdown(elem_id="action-message")
+        status = gr.HTML(elem_id="job-status")
+        stage = gr.HTML(elem_id="job-stage")
+        notice = gr.Markdown(elem_id="job-notice")
+        file_bar = gr.HTML(elem_id="file-progress")
+        batch_bar = gr.HTML(elem_id="batch-progress")
     log = gr.Textbox(label="Log", lines=10, max_lines=10, autoscroll=True, interactive=False, elem_id="job-log")
     table = gr.Dataframe(
-        headers=list(TABLE_COLUMNS), datatype=["str", "str", "str", "str", "markdown", "str"], interactive=False,
+        # One datatype for all columns: a per-column list sends Gradio 6.17's table into a render loop.
+        headers=list(TABLE_COLUMNS), datatype="markdown", interactive=False,
         label="Results", elem_id="results-table", wrap=True,
         column_widths=["5%", "25%", "8%", "9%", "23%", "30%"],
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -33,6 +34,7 @@ _HEADLINES = {
     JobStatus.FAILED: "Failed",
     JobStatus.CANCELLED: "Cancelled",
 }
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#+\-.!|~]")
 _BAR_TITLES = {"file": "Current file", "batch": "Whole batch"}
 _COUNT_ORDER = ("done", "empty", "skipped", "failed", "pending")
 
@@ -143,20 +145,26 @@ def stage_html(view: JobView) -> str:
     )
 
 
+def markdown_text(text: str) -> str:
+    """Text shown literally in a Markdown cell: file names may hold ``*``, ``_``, ``[`` or ``1.``."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
 def output_cell(outputs: tuple[str, ...], link_for: LinkFor) -> str:
     """Markdown links for outputs the server may serve; plain names for the rest."""
     cells = []
     for output in outputs:
-        name = Path(output).name.replace("[", "\\[").replace("]", "\\]")
+        name = markdown_text(Path(output).name)
         url = link_for(output)
         cells.append(f"[{name}]({url})" if url else name)
     return ", ".join(cells)
 
 
 def table_row(entry: FileEntry, link_for: LinkFor) -> tuple[str, ...]:
+    """One results row; every cell is Markdown (the table has one datatype for all columns)."""
     duration = format_duration(entry.duration_s) if entry.duration_s else ""
-    return (str(entry.index + 1), entry.name, entry.status, duration, output_cell(entry.outputs, link_for),
-            entry.reason)
+    return (str(entry.index + 1), markdown_text(entry.name), entry.status, duration,
+            output_cell(entry.outputs, link_for), markdown_text(entry.reason))
 
 
 def render_job(view: JobView, *, now: float, link_for: LinkFor) -> JobPanel:

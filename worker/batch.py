@@ -1,4 +1,8 @@
-"""Run a planned batch file by file: skip what exists, load the model only when needed, never stop on one file."""
+"""Run a planned batch file by file: skip what exists, load the model only when needed, never stop on one file.
+
+While the recogniser works on one file, the next ones are decoded and searched for speech in the
+background (see ``worker.prefetch``); events and results still come strictly file by file, in order.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,32 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from asr_core.errors import AsrError
 from asr_core.options import PipelineOptions
-from asr_core.pipeline import FileResult, FileStatus, Recogniser, SpeechFinder, process_file
+from asr_core.pipeline import (
+    FileResult,
+    FileStatus,
+    PreparedFile,
+    Recogniser,
+    SpeechFinder,
+    finish_file,
+    prepare_file,
+)
 from asr_core.writers import get_writer
+from worker.prefetch import PrepareAhead
 from worker.scan import PlannedFile
 
 logger = logging.getLogger(__name__)
+
+# Files decoded ahead of the one being recognised: enough to hide a slow decode behind a short file,
+# few enough that memory holds at most three files' audio.
+DEFAULT_PREFETCH = 2
+StageEvent = tuple[str, float]
+Prepared = tuple[PreparedFile | FileResult, tuple[StageEvent, ...]]
 
 
 class BatchReporter(Protocol):
@@ -99,37 +119,57 @@ def run_batch(
     reporter: BatchReporter,
     already_written: Mapping[Path, str] | None = None,
     touch_album_roots: bool = False,
+    prefetch: int = DEFAULT_PREFETCH,
 ) -> BatchTotals:
     """Process ``files`` in order and report each; a model that fails to load fails the remaining files.
 
     ``already_written`` maps outputs an earlier run of the same job wrote to the file that wrote them,
-    so a resumed batch explains a same-stem skip the same way as an uninterrupted one.
+    so a resumed batch explains a same-stem skip the same way as an uninterrupted one. ``prefetch`` is how
+    many files are decoded ahead of the one being recognised (0: one file at a time).
     """
     totals = BatchTotals()
     claimed: dict[Path, str] = dict(already_written or {})
     toucher = AlbumRootToucher() if touch_album_roots else None
-    for index, planned in enumerate(files):
-        reporter.file_started(index, planned)
-        result = _run_one(planned, options, models, ffmpeg, claimed, lambda s, f, i=index: reporter.stage(i, s, f))
-        for output in result.outputs:
-            claimed[output] = planned.display_name
-        if toucher is not None:
-            toucher.file_written(planned, result)
-        totals.count(result.status)
-        reporter.file_finished(index, planned, result)
+    ahead = PrepareAhead(lambda i: _prepare(files[i], models, ffmpeg), prefetch)
+    try:
+        for index, planned in enumerate(files):
+            reporter.file_started(index, planned)
+            result = _run_one(index, files, options, models, ffmpeg, claimed, ahead, partial(reporter.stage, index))
+            for output in result.outputs:
+                claimed[output] = planned.display_name
+            if toucher is not None:
+                toucher.file_written(planned, result)
+            totals.count(result.status)
+            reporter.file_finished(index, planned, result)
+    except BaseException:
+        ahead.close(wait=False)  # cancelled or broken: do not wait for a decode nobody will use
+        raise
+    ahead.close()
     return totals
 
 
+def _prepare(planned: PlannedFile, models: LazyModels, ffmpeg: str) -> Prepared:
+    """Decode and VAD one file, keeping the stages it went through to report them on the file's turn."""
+    stages: list[StageEvent] = []
+    _, vad = models.get()
+    prepared = prepare_file(planned.source, ffmpeg=ffmpeg, vad=vad, on_progress=lambda s, f: stages.append((s, f)))
+    return prepared, tuple(stages)
+
+
 def _run_one(
-    planned: PlannedFile,
+    index: int,
+    files: Sequence[PlannedFile],
     options: PipelineOptions,
     models: LazyModels,
     ffmpeg: str,
     claimed: dict[Path, str],
+    ahead: PrepareAhead[Prepared],
     on_progress: Callable[[str, float], None],
 ) -> FileResult:
+    planned = files[index]
     formats = formats_to_write(planned, options)
     if not formats:
+        ahead.drop(index)  # a same-stem file written just before: its early decode is not needed
         first = output_path(planned.output_base, options.output.formats[0])
         owner = claimed.get(first)
         reason = f"{first.name} was already written by {owner} in this batch" if owner else "subtitles exist"
@@ -139,7 +179,7 @@ def _run_one(
     if not models.loaded:
         on_progress("loading", 0.0)  # loading takes a while on the first file: say so
     try:
-        engine, vad = models.get()
+        engine, _ = models.get()
     except AsrError as exc:
         models.error = f"model failed to load: {exc}"
         logger.error("%s", models.error)
@@ -147,14 +187,16 @@ def _run_one(
     try:
         planned.output_base.parent.mkdir(parents=True, exist_ok=True)  # mirror the input's sub-folders
     except OSError as exc:
+        ahead.drop(index)
         return FileResult(planned.source, FileStatus.FAILED, reason=f"cannot create the output folder: {exc}")
+    prepared, stages = ahead.take(index)
+    for later in range(index + 1, min(index + 1 + ahead.depth, len(files))):
+        if formats_to_write(files[later], options):  # a skip decided now stays a skip later
+            ahead.request(later)
+    for stage, fraction in stages:
+        on_progress(stage, fraction)
+    if isinstance(prepared, FileResult):
+        return prepared
     file_options = replace(options, output=replace(options.output, formats=formats))
-    return process_file(
-        planned.source,
-        planned.output_base,
-        file_options,
-        engine=engine,
-        ffmpeg=ffmpeg,
-        vad=vad,
-        on_progress=on_progress,
-    )
+    return finish_file(prepared, planned.output_base, file_options, engine=engine, ffmpeg=ffmpeg,
+                       on_progress=on_progress)

@@ -13,9 +13,9 @@ from worker.jobstate import CurrentFile, FinishedMark, JobHead, JobStatus, save_
 from worker.progress import MODEL_STAGES
 from worker.scan import PlannedFile
 
-# A skipped file changes little a poller cares about: a run of skips is written at most this often. A file
-# starting, each stage and each processed file are written at once (a reader must know which file's
-# subtitles might be half-written if the worker dies).
+# A skipped file changes little a poller cares about: a run of skips is written at most this often. Each
+# stage and each processed file are written at once (a reader must know which file's subtitles might be
+# half-written if the worker dies; every file that writes reports a stage first).
 QUIET_WRITE_INTERVAL_S = 0.5
 
 
@@ -69,7 +69,7 @@ class JobRecorder:
             index=position, name=planned.display_name, source=str(planned.source),
             output_base=str(planned.output_base), size_bytes=self._sizes[position], started_at=self._clock(),
         )
-        self._update(force=True, current=current)
+        self._update(force=False, current=current)
 
     def stage(self, index: int, stage: str, fraction: float) -> None:
         current = self.head.current

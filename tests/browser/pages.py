@@ -37,8 +37,11 @@ def job_started(page: Page) -> str:
     return page.get_attribute("#job-status [data-status]", "data-started") or ""
 
 
-def wait_for_status(page: Page, *statuses: str, timeout_ms: int = LONG_WAIT_MS) -> str:
-    selector = ", ".join(f'#job-status [data-status="{s}"]' for s in statuses)
+def wait_for_status(page: Page, *statuses: str, timeout_ms: int = LONG_WAIT_MS, not_started: str = "") -> str:
+    """Wait until the job shown has one of ``statuses``; ``not_started`` skips a job with that start stamp
+    (the previous job, still on screen right after Start)."""
+    other_job = f':not([data-started="{not_started}"])' if not_started else ""
+    selector = ", ".join(f'#job-status [data-status="{s}"]{other_job}' for s in statuses)
     page.wait_for_selector(selector, timeout=timeout_ms)
     return job_status(page)
 

@@ -49,10 +49,6 @@ def make_input_folder(root: Path, files: dict[str, Path]) -> Path:
 def start_batch(page, input_dir: Path) -> None:
     page.fill("#input-dir textarea", str(input_dir))
     page.click("#start-button")
-    for i in range(8):
-        page.wait_for_timeout(1000)
-        page.screenshot(path=f"/tmp/uitest/fail{i}.png", full_page=True)
-        print(time.strftime("%H:%M:%S"), page.locator("#action-message").count(), job_status(page))
     page.wait_for_selector("#action-message :text('Started')", timeout=90_000)
 
 
@@ -116,13 +112,9 @@ def test_cancel_from_a_second_page_stops_the_worker_group(chromium, app_server, 
     input_dir = make_input_folder(tmp_path / "music", tracks)
     starter = chromium.new_context(viewport=VIEWPORT)
     first = open_page(starter, app_server.url)
-    print("T0", time.strftime("%H:%M:%S"))
     start_batch(first, input_dir)
-    print("T1", time.strftime("%H:%M:%S"))
     wait_for_status(first, "queued", "running")
-    print("T2", time.strftime("%H:%M:%S"))
     state = recorded_state(app_server)
-    print(state)
     pgid = state["pgid"]
     assert not group_is_gone(pgid)
 
@@ -144,3 +136,23 @@ def test_cancel_from_a_second_page_stops_the_worker_group(chromium, app_server, 
     assert second.is_enabled("#resume-button")
     starter.close()
     other_browser.close()
+
+
+def test_uploaded_files_are_transcribed_into_the_output_folder(chromium, app_server):
+    context = chromium.new_context(viewport=VIEWPORT)
+    page = open_page(context, app_server.url)
+    page.click("#input-mode label:has-text('Upload files')")
+    page.wait_for_selector("#upload-files input[type=file]", state="attached")
+    page.set_input_files("#upload-files input[type=file]", [str(SPEECH_MP3), str(UNICODE_NAME_MP3)])
+    page.locator("#upload-files", has_text=UNICODE_NAME_MP3.stem).wait_for()  # shown as stem + extension
+    previous_job = job_started(page)
+    page.click("#start-button")
+    page.wait_for_selector("#action-message :text('2 uploaded files')", timeout=90_000)
+
+    assert wait_for_status(page, "done", "failed", "cancelled", not_started=previous_job) == "done"
+    wait_for_rows(page, "results-table", 2)
+    names = sorted(row[1] for row in table_rows(page, "results-table"))
+    assert names == sorted([SPEECH_MP3.name, UNICODE_NAME_MP3.name])
+    for source in (SPEECH_MP3, UNICODE_NAME_MP3):
+        assert (app_server.output_dir / source.with_suffix(".srt").name).is_file()
+    context.close()

@@ -63,7 +63,7 @@ def test_defaults_come_from_the_environment_settings(fields):
     assert values["output_dir"] == "/srv/subs"
     assert values["asr_checkpoint"] == "/m/asr"
     assert values["aligner_checkpoint"] == "/m/al"
-    assert values["formats"] == ("srt", "lrc")
+    assert values["formats"] == ("lrc", "srt")
 
 
 def test_missing_file_gives_defaults_and_says_so(tmp_path, fields):
@@ -126,7 +126,8 @@ def test_a_file_from_a_newer_version_still_loads_what_it_can(tmp_path, fields):
     [
         (Field("n", 8), 3.0, 3),
         (Field("x", 0.5), 1, 1.0),
-        (Field("f", ("a",), ("a", "b")), ["b", "a", "b"], ("b", "a")),
+        (Field("f", ("a",), ("a", "b")), ["b", "a", "b"], ("a", "b")),
+        (Field("f", ("a",)), ["b", "a", "b"], ("b", "a")),
         (Field("s", "auto", ("auto", "cpu")), "cpu", "cpu"),
         (Field("b", False), True, True),
     ],

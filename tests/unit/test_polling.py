@@ -11,6 +11,7 @@ from webui.polling import (
     TABLE_COLUMNS,
     changed_fields,
     format_duration,
+    markdown_text,
     progress_bar_html,
     render_job,
 )
@@ -92,7 +93,7 @@ def test_a_running_job_shows_stage_progress_and_counts():
     assert not panel.can_start and panel.can_cancel and not panel.can_resume and not panel.can_retry
     assert panel.log == "line 1\nline 2"
     assert [row[2] for row in panel.rows] == ["done", "running", "pending"]
-    assert panel.rows[0] == ("1", "album/0.mp3", "done", "1:01", "0.srt", "")
+    assert panel.rows[0] == ("1", "album/0\\.mp3", "done", "1:01", "0\\.srt", "")
     assert len(panel.rows[0]) == len(TABLE_COLUMNS)
 
 
@@ -173,7 +174,16 @@ def test_outputs_become_links_only_where_the_server_may_serve_them():
 
     files = (entry(0, "done", outputs=("/out/a [live].srt", "/music/a.lrc")),)
     panel = render_job(view(status=JobStatus.DONE, files=files, total_files=1), now=NOW, link_for=link_for)
-    assert panel.rows[0][4] == "[a \\[live\\].srt](gradio_api/file=/out/a [live].srt), a.lrc"
+    assert panel.rows[0][4] == "[a \\[live\\]\\.srt](gradio_api/file=/out/a [live].srt), a\\.lrc"
+
+
+def test_markdown_cells_show_file_names_literally():
+    files = (entry(0, "failed", reason="bad *frame* <1>"),)
+    panel = render_job(view(status=JobStatus.DONE, files=files, total_files=1), now=NOW, link_for=no_links)
+    name, reason = panel.rows[0][1], panel.rows[0][5]
+    assert name == "album/0\\.mp3"
+    assert reason == "bad \\*frame\\* \\<1\\>"
+    assert markdown_text("1. Intro_[live].mp3") == "1\\. Intro\\_\\[live\\]\\.mp3"
 
 
 def test_file_names_are_escaped_in_html():
