@@ -17,6 +17,9 @@ from pathlib import Path
 from worker.protocol import FINAL_STATUSES, FileEntry, JobStatus, JobView
 
 TABLE_COLUMNS = ("#", "File", "Status", "Duration", "Outputs", "Reason")
+# A 100,000-file batch must not send 100,000 rows to every browser each time a file finishes.
+TABLE_ROW_LIMIT = 300
+_ROWS_AHEAD = 20
 STAGE_LABELS = {
     "decoding": "Decoding audio",
     "vad": "Finding speech (VAD)",
@@ -122,6 +125,21 @@ def status_html(view: JobView, now: float) -> str:
     )
 
 
+def table_entries(files: tuple[FileEntry, ...], limit: int = TABLE_ROW_LIMIT) -> tuple[FileEntry, ...]:
+    """The rows worth showing of a large batch: every failed file (up to half the table), then the files
+    just before the one being processed and a few after it, in file order."""
+    if len(files) <= limit:
+        return files
+    chosen = {entry.index: entry for entry in files if entry.status == "failed"}
+    chosen = dict(list(chosen.items())[: limit // 2])
+    frontier = next((i for i, entry in enumerate(files) if entry.status in ("running", "pending")), len(files))
+    for entry in reversed(files[: min(len(files), frontier + _ROWS_AHEAD)]):
+        if len(chosen) >= limit:
+            break
+        chosen.setdefault(entry.index, entry)
+    return tuple(sorted(chosen.values(), key=lambda entry: entry.index))
+
+
 def failure_summary(view: JobView) -> str:
     """One line naming the most common failure reason, e.g. a model that failed to load for every file."""
     reasons = [f.reason for f in view.files if f.status == "failed" and f.reason]
@@ -174,7 +192,15 @@ def render_job(view: JobView, *, now: float, link_for: LinkFor) -> JobPanel:
     failed = view.counts.get("failed", 0)
     # A finished job's notice is its tally, which the status line already shows.
     job_notice = "" if view.status is JobStatus.DONE else view.notice
-    notice = "\n\n".join(part for part in (job_notice, failure_summary(view) if finished else "") if part)
+    shown = table_entries(view.files)
+    truncated = (
+        f"The table shows {len(shown)} of {len(view.files)} files: the failed ones and those around the current one."
+        if len(shown) < len(view.files)
+        else ""
+    )
+    notice = "\n\n".join(
+        part for part in (job_notice, failure_summary(view) if finished else "", truncated) if part
+    )
     if view.status is not None and view.total_files:
         batch_label = f"{_finished_count(view)} of {view.total_files} files"
     else:
@@ -186,12 +212,12 @@ def render_job(view: JobView, *, now: float, link_for: LinkFor) -> JobPanel:
         file_bar_html=progress_bar_html(view.file_progress, view.current_file or "", "file"),
         batch_bar_html=progress_bar_html(view.overall_progress, batch_label, "batch"),
         log=view.log_tail,
-        rows=tuple(table_row(entry, link_for) for entry in view.files),
+        rows=tuple(table_row(entry, link_for) for entry in shown),
         can_start=not active,
         can_cancel=active,
         can_resume=finished and view.spec is not None and view.counts.get("pending", 0) + failed > 0,
         can_retry=finished and view.spec is not None and failed > 0,
         preview_choices=tuple(
-            (f"{entry.name} → {Path(output).name}", output) for entry in view.files for output in entry.outputs
+            (f"{entry.name} → {Path(output).name}", output) for entry in shown for output in entry.outputs
         ),
     )

@@ -14,6 +14,7 @@ from webui.polling import (
     markdown_text,
     progress_bar_html,
     render_job,
+    table_entries,
 )
 from worker.protocol import FileEntry, JobSpec, JobStatus, JobView
 
@@ -212,3 +213,16 @@ def test_format_duration(seconds, text):
 def test_progress_bar_is_clamped():
     assert bar_value(progress_bar_html(1.7, "x", "file")) == 1.0
     assert bar_value(progress_bar_html(-0.2, "x", "file")) == 0.0
+
+
+def test_a_huge_batch_shows_failed_files_and_the_window_around_the_current_one():
+    statuses = ["done"] * 5_000 + ["running"] + ["pending"] * 4_999
+    statuses[7] = "failed"
+    files = tuple(FileEntry(index=i, name=f"{i}.mp3", source=f"/in/{i}.mp3", status=s) for i, s in enumerate(statuses))
+    shown = table_entries(files, limit=100)
+    indexes = [entry.index for entry in shown]
+    assert len(shown) == 100
+    assert indexes == sorted(indexes)
+    assert 7 in indexes and 5_000 in indexes
+    assert indexes[-1] == 5_000 + 19  # a few pending files after the running one
+    assert table_entries(files[:50], limit=100) == files[:50]
