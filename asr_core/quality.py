@@ -6,7 +6,7 @@ layout can avoid, so the numbers are for comparing builds and spotting bad files
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -81,3 +81,23 @@ def assess(
         speech_chars_per_s=round(text_chars / speech, 2) if speech > 0 else 0.0,
         hallucination_flags=flags,
     )
+
+
+_VIOLATION_LABELS = {
+    "lines_over_width": "lines over the width limit",
+    "cues_over_max_lines": "cues with too many lines",
+    "too_short_cues": "cues too short",
+    "too_long_cues": "cues too long",
+    "reading_speed_violations": "cues over the reading speed",
+    "gap_violations": "gaps under two frames",
+    "untimed_words": "words without timing",
+}
+
+
+def summarize(report: Mapping[str, object]) -> str:
+    """A short human line for a report (as ``dataclasses.asdict`` gives it); empty when nothing is wrong."""
+    parts = [f"{report[key]} {label}" for key, label in _VIOLATION_LABELS.items() if report.get(key)]
+    flags = report.get("hallucination_flags") or ()
+    if flags:
+        parts.append("suspicious text: " + ", ".join(str(flag) for flag in flags))
+    return "; ".join(parts)

@@ -182,7 +182,11 @@ def table_row(entry: FileEntry, link_for: LinkFor) -> tuple[str, ...]:
     """One results row; every cell is Markdown (the table has one datatype for all columns)."""
     duration = format_duration(entry.duration_s) if entry.duration_s else ""
     return (str(entry.index + 1), markdown_text(entry.name), entry.status, duration,
-            output_cell(entry.outputs, link_for), markdown_text(entry.reason))
+            output_cell(entry.outputs, link_for), markdown_text(entry.reason or _quality_cell(entry)))
+
+
+def _quality_cell(entry: FileEntry) -> str:
+    return f"quality: {entry.quality_note}" if entry.quality_note else ""
 
 
 def render_job(view: JobView, *, now: float, link_for: LinkFor) -> JobPanel:

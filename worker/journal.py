@@ -28,6 +28,7 @@ class FileEntry:
     outputs: tuple[str, ...] = ()
     duration_s: float = 0.0
     wall_s: float = 0.0
+    quality_note: str = ""  # layout problems of a finished file's subtitles, empty when there are none
 
 
 def entry_from_record(index: int, record: dict) -> FileEntry | None:
@@ -38,6 +39,7 @@ def entry_from_record(index: int, record: dict) -> FileEntry | None:
             status=str(record.get("status") or "pending"), reason=str(record.get("reason", "")),
             outputs=tuple(str(p) for p in record.get("outputs", ())),
             duration_s=float(record.get("duration_s", 0.0)), wall_s=float(record.get("wall_s", 0.0)),
+            quality_note=str(record.get("quality_note", "")),
         )
     except (TypeError, ValueError):
         logger.warning("job journal entry %d is malformed and was skipped", index)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from asr_core.pipeline import FileResult, FileStatus
+from asr_core.quality import summarize
 from worker.jobfiles import JobPaths, append_line, append_log, dump_json
 from worker.jobstate import CurrentFile, FinishedMark, JobHead, JobStatus, save_head
 from worker.progress import MODEL_STAGES
@@ -26,6 +27,8 @@ def describe(planned: PlannedFile, result: FileResult) -> str:
         line += " -> " + ", ".join(str(p) for p in result.outputs)
     if result.reason:
         line += f": {result.reason}"
+    elif note := summarize(result.quality):
+        line += f" (quality: {note})"
     return line.replace("\n", " ")
 
 
@@ -34,7 +37,7 @@ def result_record(index: int, result: FileResult, wall_s: float) -> dict:
     return {
         "i": index, "status": result.status.value, "reason": result.reason,
         "outputs": [str(p) for p in result.outputs], "duration_s": round(result.duration_s, 3),
-        "wall_s": round(wall_s, 3),
+        "wall_s": round(wall_s, 3), "quality": result.quality, "quality_note": summarize(result.quality),
     }
 
 

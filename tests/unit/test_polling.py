@@ -15,6 +15,7 @@ from webui.polling import (
     progress_bar_html,
     render_job,
     table_entries,
+    table_row,
 )
 from worker.protocol import FileEntry, JobSpec, JobStatus, JobView
 
@@ -226,3 +227,10 @@ def test_a_huge_batch_shows_failed_files_and_the_window_around_the_current_one()
     assert 7 in indexes and 5_000 in indexes
     assert indexes[-1] == 5_000 + 19  # a few pending files after the running one
     assert table_entries(files[:50], limit=100) == files[:50]
+
+
+def test_a_finished_file_with_layout_problems_shows_them_in_the_reason_column():
+    entry = FileEntry(index=0, name="a.mp3", source="/in/a.mp3", status="done", quality_note="2 cues too short")
+    assert table_row(entry, lambda path: None)[-1] == markdown_text("quality: 2 cues too short")
+    failed = FileEntry(index=1, name="b.mp3", source="/in/b.mp3", status="failed", reason="corrupt")
+    assert table_row(failed, lambda path: None)[-1] == "corrupt"

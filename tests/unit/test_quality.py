@@ -17,7 +17,7 @@ from asr_core.hallucination import (
 from asr_core.options import CueOptions
 from asr_core.presets import PRESETS
 from asr_core.punctuate import InterpolatedWord, attach_punctuation
-from asr_core.quality import QualityReport, assess
+from asr_core.quality import QualityReport, assess, summarize
 from asr_core.types import AlignedUnit, Cue, SpeechSpan, Word
 
 DEFAULTS = CueOptions()
@@ -127,3 +127,12 @@ def test_words_outside_speech_spans_are_dropped() -> None:
     assert [w.text for w in drop_words_outside_speech(words, spans)] == [" real", " edge"]
     assert drop_words_outside_speech(words, spans, tolerance_s=0.0) == [words[1]]
     assert drop_words_outside_speech(words, []) == []
+
+
+def test_summary_names_each_problem_and_is_empty_for_clean_subtitles():
+    clean = {"too_short_cues": 0, "reading_speed_violations": 0, "hallucination_flags": ()}
+    assert summarize(clean) == ""
+    report = {**clean, "too_short_cues": 2, "untimed_words": 1, "hallucination_flags": ("dense_text",)}
+    assert summarize(report) == "2 cues too short; 1 words without timing; suspicious text: dense_text"
+    real = assess([], [], language="English", options=CueOptions(), duration_s=1.0)
+    assert summarize(asdict(real)) == ""
