@@ -15,6 +15,7 @@ import signal
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from worker.settings import Settings
 
@@ -49,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env_notices = prepare_environment()
     settings = Settings.from_env(os.environ)
     args = build_parser(settings).parse_args(argv)
+    host = args.host or settings.server_name
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for notice in env_notices:
@@ -57,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*HTTP_422_UNPROCESSABLE_ENTITY.*")
 
     from asr_core.writers import WRITERS
+    from webui.access import allowed_roots, gradio_auth, restrict_for_host
     from webui.choices import find_local_models, vllm_unavailable_reason
     from webui.config_store import ConfigStore
     from webui.fields import webui_fields
@@ -64,13 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from webui.served import ServedFolders
     from worker.launcher import on_app_start
 
+    settings = restrict_for_host(settings, host, cwd=Path.cwd())
+    if (settings.webui_username is None) != (settings.webui_password is None):
+        logger.warning("set both WEBUI_USERNAME and WEBUI_PASSWORD to require a login; it is off")
     formats = tuple(WRITERS)
     store = ConfigStore(settings.webui_config_path, webui_fields(settings, formats))
     for notice in store.load():
         logger.warning("%s", notice)
     values = store.values()
     on_app_start(settings.data_dir, clear=values["clear_on_start"])
-    served = ServedFolders([settings.output_dir, values["output_dir"]])
+    served = ServedFolders([settings.output_dir, values["output_dir"]], limit=allowed_roots(settings))
     demo = build_ui(UiContext(
         settings=settings, store=store, startup_notices=tuple(env_notices),
         local_models=find_local_models(settings.models_dir), vllm_unavailable=vllm_unavailable_reason(),
@@ -80,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         demo.queue(default_concurrency_limit=4).launch(
-            server_name=args.host, server_port=args.port, ssr_mode=False, allowed_paths=served.roots,
+            server_name=host, server_port=args.port, ssr_mode=False, allowed_paths=served.roots,
+            auth=gradio_auth(settings),
             css=CSS, show_error=True, footer_links=["gradio", "settings"],
         )
     finally:

@@ -21,6 +21,7 @@ from typing import Any
 from asr_core.engine import check_checkpoint
 from asr_core.errors import ModelLoadError
 from asr_core.options import ModelOptions, VadOptions
+from webui.access import PathRefused, allowed_roots
 from webui.choices import vllm_unavailable_reason
 from webui.fields import AUTO_LANGUAGE
 from worker.launcher import JobAlreadyRunning, NothingToRun, cancel_job, resume_job, retry_failed, start_job
@@ -167,13 +168,25 @@ def build_spec(
     )
 
 
-def _output_folder(values: Mapping[str, Any], *, allow_next_to_source: bool) -> Path | None:
+def check_allowed(path: Path, role: str, settings: Settings) -> None:
+    """InputProblem when ALLOWED_ROOTS (or the default for a LAN server) does not cover ``path``."""
+    roots = allowed_roots(settings)
+    if roots is None:
+        return
+    try:
+        roots.check(path, role)
+    except PathRefused as exc:
+        raise InputProblem(str(exc)) from exc
+
+
+def _output_folder(values: Mapping[str, Any], settings: Settings, *, allow_next_to_source: bool) -> Path | None:
     if allow_next_to_source and values["save_next_to_source"]:
         return None
     text = str(values["output_dir"]).strip()
     if not text:
         raise InputProblem("Enter the output folder, or tick 'Save next to source'.")
     folder = Path(text).expanduser()
+    check_allowed(folder, "output folder", settings)  # before anything is created there
     check_writable_folder(folder)
     return folder
 
@@ -192,8 +205,11 @@ def _launch(spec: JobSpec, data_dir: Path, what: str) -> str:
 
 def start_folder_job(values: Mapping[str, Any], settings: Settings) -> str:
     extensions = parse_extensions(values["extensions"])
-    source = check_input_folder(str(values["input_dir"]), extensions, bool(values["include_subfolders"]))
-    output_dir = _output_folder(values, allow_next_to_source=True)
+    text = str(values["input_dir"]).strip()
+    if text:  # refused before its contents are listed
+        check_allowed(Path(text).expanduser(), "input folder", settings)
+    source = check_input_folder(text, extensions, bool(values["include_subfolders"]))
+    output_dir = _output_folder(values, settings, allow_next_to_source=True)
     if output_dir is None and not os.access(source if source.is_dir() else source.parent, os.W_OK):
         raise InputProblem(f"Subtitles should be saved next to the sources, but {source} is not writable.")
     spec = build_spec(values, [source], output_dir, settings)
@@ -223,7 +239,7 @@ def start_upload_job(values: Mapping[str, Any], files: Sequence[str] | None, set
     """Uploads have no source folder on the server, so their subtitles always go to the output folder."""
     if not files:
         raise InputProblem("Add the files to upload first (or switch to 'Folder on the server').")
-    output_dir = _output_folder(values, allow_next_to_source=False)
+    output_dir = _output_folder(values, settings, allow_next_to_source=False)
     uploads_root = settings.data_dir / UPLOADS_FOLDER
     # Every check runs before anything is copied; the extension filter is for folder scans only.
     spec = build_spec(dict(values, extensions="", include_subfolders=True), [uploads_root], output_dir, settings)

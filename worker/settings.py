@@ -27,6 +27,12 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(_float(env, name, default))
 
 
+def _paths(env: Mapping[str, str], name: str) -> tuple[Path, ...] | None:
+    """An ``os.pathsep``-separated list of folders; None when the variable is unset or blank."""
+    parts = [part.strip() for part in env.get(name, "").split(os.pathsep) if part.strip()]
+    return tuple(Path(part) for part in parts) if parts else None
+
+
 def default_checkpoint(env_value: str, models_dir: Path, folder: str, hub_id: str) -> str:
     """Env var first, then the model folder under ./models when present, then the hub ID."""
     if env_value.strip():
@@ -53,6 +59,11 @@ class Settings:
     vllm_max_model_len: int
     progress_rtf: float
     done_flash_s: float
+    server_name: str | None = None
+    webui_username: str | None = None
+    webui_password: str | None = None
+    # Folders the WebUI may read from and write to; None: not configured (see webui.access for the default).
+    allowed_roots: tuple[Path, ...] | None = None
 
     @property
     def job_state_path(self) -> Path:
@@ -85,4 +96,8 @@ class Settings:
             vllm_max_model_len=_int(env, "VLLM_MAX_MODEL_LEN", DEFAULT_VLLM_MAX_MODEL_LEN),
             progress_rtf=_float(env, "ASR_PROGRESS_RTF", 0.18),
             done_flash_s=_float(env, "WEBUI_DONE_FLASH_S", 2.0),
+            server_name=env.get("GRADIO_SERVER_NAME", "").strip() or None,
+            webui_username=env.get("WEBUI_USERNAME", "").strip() or None,
+            webui_password=env.get("WEBUI_PASSWORD") or None,
+            allowed_roots=_paths(env, "ALLOWED_ROOTS"),
         )
