@@ -92,16 +92,26 @@ def test_resume_and_retry_without_an_earlier_job_say_so(paths):
         launcher.retry_failed(paths.data_dir)
 
 
-def test_killing_a_process_group_reaches_every_member_including_grandchildren():
+def start_group_with_child() -> subprocess.Popen:
+    """A session leader with one child process, like a worker with vLLM's EngineCore."""
     script = "import subprocess, time; subprocess.Popen(['sleep', '60']); time.sleep(60)"
-    leader = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    return subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+
+
+def members_once_both_started(pgid: int) -> list[int]:
+    members: list[int] = []
+    for _ in range(200):
+        members = procs.group_members(pgid)
+        if len(members) == 2:
+            break
+        procs.time.sleep(0.05)
+    return members
+
+
+def test_killing_a_process_group_reaches_every_member_including_grandchildren():
+    leader = start_group_with_child()
     try:
-        members: list[int] = []
-        for _ in range(200):
-            members = procs.group_members(leader.pid)
-            if len(members) == 2:
-                break
-            procs.time.sleep(0.05)
+        members = members_once_both_started(leader.pid)
         assert len(members) == 2 and leader.pid in members
         targeted = procs.kill_job(leader.pid, leader.pid)
         assert sorted(targeted) == sorted(members)
@@ -157,15 +167,9 @@ def test_the_ui_side_imports_no_model_code():
 
 def test_a_crashed_worker_s_leftover_children_are_stopped_when_the_crash_is_recorded(paths):
     """Like a vLLM EngineCore whose parent was OOM-killed: it would keep the GPU memory."""
-    script = "import subprocess, time; subprocess.Popen(['sleep', '60']); time.sleep(60)"
-    leader = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    leader = start_group_with_child()
     try:
-        members: list[int] = []
-        for _ in range(200):
-            members = procs.group_members(leader.pid)
-            if len(members) == 2:
-                break
-            procs.time.sleep(0.05)
+        members = members_once_both_started(leader.pid)
         (child,) = set(members) - {leader.pid}
         write_running(paths, pid=leader.pid)
         leader.kill()
