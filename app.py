@@ -8,7 +8,6 @@ and the models are never imported here (the detached worker process loads them).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import signal
@@ -17,6 +16,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from worker.environment import prepare_environment
 from worker.settings import Settings
 
 logger = logging.getLogger("app")
@@ -37,17 +37,8 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     return parser
 
 
-def prepare_environment() -> list[str]:
-    """Cache and offline variables fixed up before any library reads them (when the helper is installed)."""
-    if importlib.util.find_spec("worker.environment") is None:
-        return []
-    from worker.environment import prepare_environment as prepare
-
-    return prepare(os.environ)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    env_notices = prepare_environment()
+    env_notices = prepare_environment(os.environ)  # before any library reads the cache variables
     settings = Settings.from_env(os.environ)
     args = build_parser(settings).parse_args(argv)
     host = args.host or settings.server_name
