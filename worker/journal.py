@@ -56,6 +56,7 @@ class _Folded:
     records: dict[int, dict] = field(default_factory=dict)
     entries: dict[int, FileEntry] = field(default_factory=dict)
     order: list[int] = field(default_factory=list)
+    listing: tuple[FileEntry, ...] | None = None  # the entries in order, rebuilt only after a change
 
 
 class JournalReader:
@@ -65,7 +66,7 @@ class JournalReader:
         self._lock = threading.Lock()
         self._folded: dict[Path, _Folded] = {}
 
-    def read(self, path: Path) -> tuple[str | None, list[FileEntry]]:
+    def read(self, path: Path) -> tuple[str | None, tuple[FileEntry, ...]]:
         """The journal's job id and its entries in file order; ``(None, [])`` when there is no journal."""
         with self._lock:
             try:
@@ -78,8 +79,10 @@ class JournalReader:
                     _consume(folded, handle.read(size - folded.offset))
             except FileNotFoundError:
                 self._folded.pop(path, None)
-                return None, []
-            return folded.job_id, [folded.entries[i] for i in folded.order if i in folded.entries]
+                return None, ()
+            if folded.listing is None:
+                folded.listing = tuple(folded.entries[i] for i in folded.order if i in folded.entries)
+            return folded.job_id, folded.listing
 
 
 def _same_journal(handle, folded: _Folded, size: int) -> bool:
@@ -116,5 +119,6 @@ def _consume(folded: _Folded, data: bytes) -> None:
         entry = entry_from_record(index, merged)
         if entry is not None:
             folded.entries[index] = entry
+            folded.listing = None
     if new_index:
         folded.order = sorted(folded.records)

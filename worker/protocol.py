@@ -142,9 +142,9 @@ def read_job(
         return _empty_view("", log_tail)
     head = reconcile(paths, head, now=now)
     files = _file_entries(paths, head)
-    counts = dict.fromkeys((*COUNTED_STATUSES, "pending"), 0)
-    for entry in files:
-        counts[entry.status if entry.status in counts else "pending"] += 1  # running counts as pending
+    # The state's counters, not a pass over the journal: a poll must not cost more for a bigger batch.
+    counts = {**{k: head.counts.get(k, 0) for k in COUNTED_STATUSES}, "pending": 0}
+    counts["pending"] = max(0, head.total_files - sum(counts.values()))
     status, notice = head.status, head.notice
     if status is JobStatus.RUNNING and paths.cancel_marker.exists():
         status, notice = JobStatus.CANCELLING, "cancelling…"
@@ -202,12 +202,18 @@ def _file_entries(paths: JobPaths, head: JobHead) -> tuple[FileEntry, ...]:
     if job_id != head.job_id:
         return ()
     if head.current is not None and head.status in ACTIVE_STATUSES:
-        running = head.current.index
-        for position, entry in enumerate(entries):
-            if entry.index == running and entry.status == "pending":
-                entries[position] = replace(entry, status="running")
-                break
-    return tuple(entries)
+        position = _position_of(entries, head.current.index)
+        if position is not None and entries[position].status == "pending":
+            running = replace(entries[position], status="running")
+            entries = (*entries[:position], running, *entries[position + 1 :])
+    return entries
+
+
+def _position_of(entries: tuple[FileEntry, ...], index: int) -> int | None:
+    """Where file ``index`` sits; entries are in index order, usually one per index from 0."""
+    if index < len(entries) and entries[index].index == index:
+        return index
+    return next((position for position, entry in enumerate(entries) if entry.index == index), None)
 
 
 def _safe_tail(paths: JobPaths, lines: int) -> str:

@@ -34,11 +34,14 @@ def running_head(job_id: str = "job1", **changes) -> JobHead:
 
 
 def write_job(paths: JobPaths, head: JobHead, results: list[dict] = ()) -> None:
+    """The job files as a worker leaves them: the plan, one line per result, and counters that agree."""
     plan = [{"i": i, "name": f"f{i}.mp3", "source": f"/music/f{i}.mp3", "bytes": 1000} for i in range(3)]
     write_journal(paths.journal, {"schema_version": 1, "job_id": head.job_id}, plan)
+    counts = dict(head.counts)
     for record in results:
         append_line(paths.journal, dump_json(record))
-    save_head(paths.state, head)
+        counts[record["status"]] += 1
+    save_head(paths.state, replace(head, counts=counts))
 
 
 @pytest.fixture
@@ -289,4 +292,4 @@ def test_journal_reader_picks_up_appends_finishes_cut_lines_and_notices_a_new_jo
     job_id, entries = reader.read(paths.journal)
     assert (job_id, [e.name for e in entries]) == ("job2", ["new.mp3"])
     paths.journal.unlink()
-    assert reader.read(paths.journal) == (None, [])
+    assert reader.read(paths.journal) == (None, ())
