@@ -14,6 +14,7 @@ import numpy as np
 
 from asr_core.errors import AlignmentError, ModelLoadError, RecognitionError
 from asr_core.options import ModelOptions
+from asr_core.textwidth import joins_without_space
 from asr_core.types import SAMPLE_RATE, AlignedUnit, Recognition
 
 logger = logging.getLogger(__name__)
@@ -95,12 +96,7 @@ def join_separator(left: str, right: str) -> str:
     """A space between two recognised windows unless either side ends in CJK text or whitespace."""
     if not left or not right or left[-1].isspace() or right[0].isspace():
         return ""
-    return "" if _is_wide(left[-1]) or _is_wide(right[0]) else " "
-
-
-def _is_wide(char: str) -> bool:
-    """CJK scripts and full-width punctuation start at U+2E80 and are written without spaces."""
-    return ord(char) >= 0x2E80 and not 0xAC00 <= ord(char) <= 0xD7AF  # Hangul keeps spaces
+    return "" if joins_without_space(left[-1], right[0]) else " "
 
 
 def clean_units(items: Sequence[Any] | None, clip_s: float) -> tuple[AlignedUnit, ...]:

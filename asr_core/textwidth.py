@@ -62,6 +62,16 @@ def is_wide_punctuation(ch: str) -> bool:
     return not is_kept_char(ch) and not ch.isspace() and unicodedata.east_asian_width(ch) in _WIDE
 
 
+def joins_without_space(left: str, right: str) -> bool:
+    """True when text ending in character ``left`` runs on into ``right`` with no space between them
+    (Han or kana, or full-width punctuation, on either side)."""
+
+    def closed(ch: str) -> bool:
+        return is_no_space_char(ch) or is_wide_punctuation(ch)
+
+    return closed(left) or closed(right)
+
+
 def script_counts(text: str) -> dict[str, int]:
     """How many characters of ``text`` belong to each script class relevant to subtitle layout."""
     counts = {"han": 0, "kana": 0, "hangul": 0, "other": 0}

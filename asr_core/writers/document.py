@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from asr_core.options import WriterOptions
-from asr_core.textwidth import is_no_space_char, is_wide_punctuation
+from asr_core.textwidth import joins_without_space
 from asr_core.types import Cue
 
 
@@ -35,13 +35,6 @@ def cue_lines(cue: Cue) -> list[str]:
     return [line.strip() for line in cue.text.splitlines() if line.strip()]
 
 
-def _joins_without_space(left: str, right: str) -> bool:
-    def closed(ch: str) -> bool:
-        return is_no_space_char(ch) or is_wide_punctuation(ch)
-
-    return closed(left) or closed(right)
-
-
 def one_line(cue: Cue) -> str:
     """The cue as a single line, for formats without line breaks (LRC, plain text).
 
@@ -52,7 +45,7 @@ def one_line(cue: Cue) -> str:
         return " ".join("".join(w.text for w in cue.words).split())
     text = ""
     for line in cue_lines(cue):
-        text += line if not text or _joins_without_space(text[-1], line[0]) else " " + line
+        text += line if not text or joins_without_space(text[-1], line[0]) else " " + line
     return text
 
 

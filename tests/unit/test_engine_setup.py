@@ -76,6 +76,8 @@ def test_windows_are_joined_with_a_space_only_between_latin_text():
     assert join_separator("hello", "world") == " "
     assert join_separator("你好", "世界") == ""
     assert join_separator("end. ", "Next") == ""
+    assert join_separator("안녕하세요", "감사합니다") == " "  # Korean is written with spaces
+    assert join_separator("終わり。", "Next") == ""
     merged = merge_windows(
         [
             (0.0, Recognition("English", "hello", (AlignedUnit("hello", 0.1, 0.5),))),
