@@ -20,10 +20,10 @@ from typing import Any
 
 from asr_core.engine import check_checkpoint
 from asr_core.errors import ModelLoadError
-from asr_core.options import ModelOptions, VadOptions
+from asr_core.options import CueOptions, ModelOptions, VadOptions, WriterOptions
 from webui.access import PathRefused, allowed_roots
 from webui.choices import vllm_unavailable_reason
-from webui.fields import AUTO_LANGUAGE
+from webui.fields import AUTO_LANGUAGE, AUTO_PRESET, CUE_LIMITS, cue_key
 from worker.launcher import JobAlreadyRunning, NothingToRun, cancel_job, resume_job, retry_failed, start_job
 from worker.protocol import JobSpec
 from worker.scan import normalise_extensions, walk_media
@@ -149,6 +149,24 @@ def vad_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
         raise InputProblem(f"VAD settings: {exc}.") from exc
 
 
+def cue_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
+    """CueOptions keyword arguments; the automatic preset and blank limits stay None (the preset decides),
+    exactly as the command line leaves an option it was not given."""
+    preset = values["cue_preset"]
+    kwargs: dict[str, Any] = {"preset": None if preset == AUTO_PRESET else preset}
+    for option, kind in CUE_LIMITS.items():
+        value = values[cue_key(option)]
+        kwargs[option] = None if value is None else kind(value)
+    try:
+        return asdict(CueOptions(**kwargs))
+    except ValueError as exc:
+        raise InputProblem(f"Subtitle layout: {exc}.") from exc
+
+
+def writer_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
+    return asdict(WriterOptions(lrc_header_tags=bool(values["lrc_header_tags"])))
+
+
 def build_spec(
     values: Mapping[str, Any], inputs: Sequence[Path], output_dir: Path | None, settings: Settings
 ) -> JobSpec:
@@ -165,6 +183,8 @@ def build_spec(
         extensions=parse_extensions(values["extensions"]),
         model=model_kwargs(values, settings),
         vad=vad_kwargs(values),
+        cues=cue_kwargs(values),
+        writer=writer_kwargs(values),
     )
 
 

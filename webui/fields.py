@@ -6,30 +6,60 @@ validation of a saved file (an older or hand-edited file may hold anything), and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from asr_core.languages import SUPPORTED_LANGUAGES
-from asr_core.options import ATTN_IMPLEMENTATIONS, BACKENDS, DTYPES, VAD_SOURCES
+from asr_core.options import ATTN_IMPLEMENTATIONS, BACKENDS, CUE_PRESETS, DTYPES, VAD_SOURCES, CueOptions
 from worker.cli import DEFAULT_FORMATS
 from worker.settings import Settings
 
 INPUT_MODES = ("folder", "upload")
 AUTO_LANGUAGE = "auto"
 LANGUAGE_CHOICES = (AUTO_LANGUAGE, *SUPPORTED_LANGUAGES)
+AUTO_PRESET = "auto"
+PRESET_CHOICES = (AUTO_PRESET, *CUE_PRESETS)
+# The CueOptions limits the WebUI offers (the command line's layout options), with their number type.
+CUE_LIMITS: dict[str, type] = {
+    "max_line_width": int,
+    "max_lines": int,
+    "max_chars_per_s": float,
+    "min_duration_s": float,
+    "max_duration_s": float,
+    "max_linger_s": float,
+}
+
+
+def cue_key(option: str) -> str:
+    """The remembered setting of a CueOptions limit: ``max_lines`` -> ``cue_max_lines``."""
+    return f"cue_{option}"
 
 
 @dataclass(frozen=True)
 class Field:
-    """One remembered setting. The default's type is the type every saved value must have."""
+    """One remembered setting. The default's type is the type every saved value must have, except for an
+    ``optional_number``: an int or float that may also be blank (None, its default)."""
 
     key: str
     default: Any
     choices: tuple[Any, ...] | None = None
+    optional_number: type | None = None
+    check: Callable[[Any], object] | None = None  # raises ValueError for a value of the right type out of range
 
     def coerce(self, value: Any) -> Any:
-        """The value in the default's type, or ValueError when it cannot be one of this field's values."""
+        """The value in the field's type, or ValueError when it cannot be one of this field's values."""
+        typed = self._typed(value)
+        if self.check is not None and typed is not None:
+            try:
+                self.check(typed)
+            except ValueError as exc:
+                raise ValueError(f"{self.key}: {exc}") from exc
+        return typed
+
+    def _typed(self, value: Any) -> Any:
+        if self.optional_number is not None:
+            return None if value is None else self._number(value, self.optional_number)
         default = self.default
         if isinstance(default, bool):
             if not isinstance(value, bool):
@@ -66,6 +96,11 @@ class Field:
             raise ValueError(f"{self.key}: {', '.join(map(str, unknown))} is not one of {', '.join(self.choices)}")
 
 
+def _cue_limit(option: str, kind: type) -> Field:
+    """Blank takes the preset's value; the range is CueOptions' own, so a saved value and a job agree."""
+    return Field(cue_key(option), None, optional_number=kind, check=lambda value: CueOptions(**{option: value}))
+
+
 def webui_fields(settings: Settings, formats: Sequence[str]) -> tuple[Field, ...]:
     """The remembered settings; defaults that depend on the environment come from ``settings``."""
     return (
@@ -80,6 +115,10 @@ def webui_fields(settings: Settings, formats: Sequence[str]) -> tuple[Field, ...
         Field("formats", tuple(f for f in formats if f in DEFAULT_FORMATS) or tuple(formats[:1]), tuple(formats)),
         Field("overwrite", False),
         Field("touch_album_root", False),
+        # subtitle layout: the automatic preset and blank limits come from the language, as on the command line
+        Field("cue_preset", AUTO_PRESET, PRESET_CHOICES),
+        *(_cue_limit(option, kind) for option, kind in CUE_LIMITS.items()),
+        Field("lrc_header_tags", False),
         # model
         Field("asr_checkpoint", settings.asr_checkpoint),
         Field("aligner_checkpoint", settings.aligner_checkpoint),

@@ -16,11 +16,12 @@ from typing import Any
 
 import gradio as gr
 
-from asr_core.options import ATTN_IMPLEMENTATIONS, DTYPES, VAD_SOURCES
+from asr_core.options import ATTN_IMPLEMENTATIONS, CUE_PRESETS, DTYPES, VAD_SOURCES
+from asr_core.presets import PRESETS
 from webui import actions
 from webui.choices import VLLM_LABEL, LocalModels
 from webui.config_store import ConfigStore
-from webui.fields import AUTO_LANGUAGE, LANGUAGE_CHOICES
+from webui.fields import AUTO_LANGUAGE, AUTO_PRESET, CUE_LIMITS, LANGUAGE_CHOICES, cue_key
 from webui.polling import TABLE_COLUMNS, JobPanel, changed_fields, render_job
 from webui.preview import cue_rows, read_preview
 from webui.served import ServedFolders
@@ -47,6 +48,16 @@ FLASH_ATTENTION_HINT = (
     "otherwise sdpa is used (auto picks it when it can)."
 )
 PREVIEW_COLUMNS = ("Start", "End", "Text")
+# CueOptions limit -> (label, what it limits); the same options as the command line's subtitle layout group.
+CUE_LIMIT_LABELS = {
+    "max_line_width": ("Max line width (columns)", "A CJK character counts 2."),
+    "max_lines": ("Max lines per cue", "1, 2 or 3."),
+    "max_chars_per_s": ("Max characters per second", "Reading speed; in CJK presets a full-width character "
+                        "counts 1."),
+    "min_duration_s": ("Min cue duration (s)", "Shortest time a cue stays on screen."),
+    "max_duration_s": ("Max cue duration (s)", "Longer sentences are split."),
+    "max_linger_s": ("Max linger (s)", "How long a cue may stay after its last word."),
+}
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,54 @@ def output_panel(formats: Sequence[str]) -> dict[str, gr.components.Component]:
             label="Update album folder modification time", elem_id=_id("touch_album_root"),
             info="Touches each first-level sub-folder of the input once, after its first subtitle.",
         )
+    with gr.Accordion("Subtitle layout", open=False, elem_id="subtitle-layout"):
+        controls |= subtitle_layout_panel()
+    return controls
+
+
+def _preset_values(option: str) -> dict[str, str]:
+    """Each preset's value of a CueOptions limit, as shown to the user (``0.83``, not ``0.8333333``)."""
+    return {name: f"{round(getattr(PRESETS[name], option), 2):g}" for name in CUE_PRESETS}
+
+
+def preset_values_text(option: str) -> str:
+    """For a limit's help text: ``"latin 42, chinese 32, …"``, or ``"2"`` when every preset agrees."""
+    values = _preset_values(option)
+    if len(set(values.values())) == 1:
+        return values[CUE_PRESETS[0]]
+    return ", ".join(f"{name} {value}" for name, value in values.items())
+
+
+def limit_placeholder(option: str, preset: str) -> str:
+    """What a blank limit means with ``preset`` chosen, shown in the empty field."""
+    values = _preset_values(option)
+    possible = set(values.values()) if preset == AUTO_PRESET else {values[preset]}
+    return f"preset: {possible.pop()}" if len(possible) == 1 else "preset: by language"
+
+
+def subtitle_layout_panel() -> dict[str, gr.components.Component]:
+    """The command line's subtitle layout options; a blank number keeps the preset's value."""
+    controls: dict[str, gr.components.Component] = {
+        "cue_preset": gr.Dropdown(
+            [("Automatic (by language)", AUTO_PRESET), *((name.capitalize(), name) for name in CUE_PRESETS)],
+            label="Preset", elem_id=_id("cue_preset"),
+            info="The limits of one script; automatic picks it from the (detected) language.",
+        )
+    }
+    options = list(CUE_LIMITS)
+    for row in (options[:3], options[3:]):
+        with gr.Row():
+            for option in row:
+                label, meaning = CUE_LIMIT_LABELS[option]
+                controls[cue_key(option)] = gr.Number(
+                    label=label, info=f"{meaning} Preset: {preset_values_text(option)}.",
+                    placeholder=limit_placeholder(option, AUTO_PRESET), elem_id=_id(cue_key(option)),
+                    precision=0 if CUE_LIMITS[option] is int else None, step=1 if CUE_LIMITS[option] is int else 0.1,
+                )
+    controls["lrc_header_tags"] = gr.Checkbox(
+        label="LRC header tags", elem_id=_id("lrc_header_tags"),
+        info="Write [ti:] [ar:] [al:] [length:] from the file's own tags at the top of .lrc files.",
+    )
     return controls
 
 
@@ -314,6 +373,11 @@ def build_ui(context: UiContext) -> gr.Blocks:
             lambda mode: (gr.update(visible=mode == "folder"), gr.update(visible=mode == "upload")),
             inputs=controls["input_mode"], outputs=[folder_group, upload_group], show_progress="hidden",
         )
+        limits = [controls[cue_key(option)] for option in CUE_LIMITS]
+        controls["cue_preset"].change(
+            lambda preset: [gr.update(placeholder=limit_placeholder(option, preset)) for option in CUE_LIMITS],
+            inputs=controls["cue_preset"], outputs=limits, show_progress="hidden",
+        )
         hint_inputs = [controls[k] for k in ("asr_checkpoint", "aligner_checkpoint", "dtype", "attn_implementation")]
         for component in hint_inputs:
             component.change(actions.model_hints, inputs=hint_inputs, outputs=model_hint, show_progress="hidden")
@@ -352,7 +416,10 @@ def _wire_autosave(controls: dict[str, gr.components.Component], store: ConfigSt
     for key, component in controls.items():
 
         def save(value: Any, key: str = key) -> None:
-            store.update(key, value)
+            try:
+                store.update(key, value)
+            except ValueError:
+                return  # out of range, often on the way to a valid value ("1" before "16"); Start explains it
             if store.write_error:
                 gr.Warning(store.write_error)
 

@@ -29,6 +29,14 @@ def choose(page: Page, elem_id: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def open_accordion(page: Page, elem_id: str) -> None:
+    """Expand a collapsed accordion (a no-op when it is already open)."""
+    content = page.locator(f"#{elem_id} [data-testid=accordion-content]")
+    if not content.is_visible():
+        page.click(f"#{elem_id} > button.label-wrap")
+        content.wait_for(state="visible")
+
+
 def job_status(page: Page) -> str:
     return page.get_attribute("#job-status [data-status]", "data-status") or ""
 

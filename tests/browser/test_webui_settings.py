@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import time
 
 import pytest
 
-from tests.browser.pages import choose, open_page, open_tab
+from asr_core.textwidth import display_width
+from tests.browser.pages import choose, open_accordion, open_page, open_tab, table_rows, wait_for_status
+from tests.browser.server import running_app
+from tests.media_fixtures import SPEECH_MP3
+from tests.tiny_models import EXPECTED_TEXT
 
 pytestmark = pytest.mark.browser
 
@@ -106,4 +111,53 @@ def test_wrong_input_is_explained_before_anything_starts(chromium, app_server, t
     page.click("#start-button")
     page.wait_for_selector("#action-message :text('has no config.json')")
     assert page.get_attribute("#job-status [data-status]", "data-status") == "none"
+    context.close()
+
+
+@pytest.fixture
+def fresh_server(tiny_models, tmp_path_factory):
+    """An app with no saved settings: the other tests of this module leave theirs (a broken model folder)."""
+    with running_app(tmp_path_factory.mktemp("layout"), tiny_models.asr_dir, tiny_models.aligner_dir) as server:
+        yield server
+
+
+def srt_text_lines(text: str) -> list[str]:
+    """The subtitle lines of an SRT file: no cue numbers, times or blank lines."""
+    blocks = [block.splitlines() for block in text.strip().split("\n\n")]
+    return [line for block in blocks for line in block[2:]]
+
+
+def test_subtitle_layout_is_remembered_and_limits_the_written_lines(chromium, fresh_server, tmp_path):
+    context = chromium.new_context(viewport={"width": 1280, "height": 2000})
+    page = open_page(context, fresh_server.url)
+    open_accordion(page, "subtitle-layout")
+    assert page.get_attribute("#cue-max-line-width input", "placeholder") == "preset: by language"
+    page.fill("#cue-max-line-width input", "16")
+    page.fill("#cue-max-lines input", "1")
+    wait_for_saved(fresh_server, "cue_max_line_width", 16)
+    wait_for_saved(fresh_server, "cue_max_lines", 1)
+
+    page.reload(wait_until="load")
+    page.wait_for_selector("#job-status [data-status]")
+    open_accordion(page, "subtitle-layout")
+    assert page.input_value("#cue-max-line-width input") == "16"
+    assert page.input_value("#cue-max-lines input") == "1"
+    assert page.input_value("#cue-max-chars-per-s input") == "", "a limit never set stays blank (the preset's)"
+
+    (tmp_path / "in").mkdir()
+    shutil.copyfile(SPEECH_MP3, tmp_path / "in" / "speech.mp3")
+    page.fill("#input-dir textarea", str(tmp_path / "in"))
+    page.click("#start-button")
+    page.wait_for_selector("#action-message :text('Started')", timeout=90_000)
+    assert wait_for_status(page, "done", "failed", "cancelled") == "done"
+
+    lines = srt_text_lines((fresh_server.output_dir / "speech.srt").read_text(encoding="utf-8"))
+    assert "".join(lines).replace(" ", "") == EXPECTED_TEXT.replace(" ", "")
+    assert len(lines) >= 2, f"a {display_width(EXPECTED_TEXT)}-column sentence must be split at 16: {lines}"
+    assert all(display_width(line) <= 16 for line in lines), lines
+
+    page.click("#preview-file input")
+    page.get_by_role("option", name="speech.mp3 → speech.srt", exact=True).click()
+    page.locator("#preview-cues .body-cell", has_text="hello").wait_for()
+    assert [row[2] for row in table_rows(page, "preview-cues")] == lines, "one line per cue, as written"
     context.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from webui.config_store import SCHEMA_VERSION, ConfigStore, load_config
-from webui.fields import Field, defaults, webui_fields
+from webui.fields import CUE_LIMITS, Field, cue_key, defaults, webui_fields
 from worker.settings import Settings
 
 FORMATS = ("lrc", "srt", "vtt")
@@ -110,6 +110,40 @@ def test_invalid_values_fall_back_to_their_default_with_a_notice(tmp_path, field
     assert "dtype" in loaded.notices[0] and "vad_enabled" in loaded.notices[0] and "formats" in loaded.notices[0]
 
 
+def test_subtitle_layout_defaults_to_the_preset_like_the_command_line(fields):
+    values = defaults(fields)
+    assert values["cue_preset"] == "auto"
+    assert all(values[cue_key(option)] is None for option in CUE_LIMITS)
+    assert values["lrc_header_tags"] is False
+
+
+def test_saved_subtitle_layout_is_restored_and_out_of_range_values_reset(tmp_path, fields):
+    path = tmp_path / "webui_config.json"
+    path.write_text(json.dumps({
+        "cue_preset": "japanese", "cue_max_line_width": 16.0, "cue_max_chars_per_s": 15, "lrc_header_tags": True,
+        "cue_max_lines": 4, "cue_min_duration_s": 0, "cue_max_linger_s": -1, "cue_max_duration_s": "7",
+    }))
+    loaded = load_config(path, fields)
+    assert loaded.values["cue_preset"] == "japanese"
+    assert loaded.values["cue_max_line_width"] == 16 and type(loaded.values["cue_max_line_width"]) is int
+    assert loaded.values["cue_max_chars_per_s"] == 15.0 and type(loaded.values["cue_max_chars_per_s"]) is float
+    assert loaded.values["lrc_header_tags"] is True
+    rejected = ("cue_max_lines", "cue_min_duration_s", "cue_max_linger_s", "cue_max_duration_s")
+    assert all(loaded.values[key] is None for key in rejected)
+    assert loaded.notices == (
+        f"Some saved settings were invalid and reset to their defaults: {', '.join(rejected)}.",
+    )
+
+
+def test_an_unknown_preset_or_a_too_narrow_width_falls_back_to_automatic(tmp_path, fields):
+    path = tmp_path / "webui_config.json"
+    path.write_text(json.dumps({"cue_preset": "klingon", "cue_max_line_width": 3}))
+    loaded = load_config(path, fields)
+    assert loaded.values["cue_preset"] == "auto"
+    assert loaded.values["cue_max_line_width"] is None
+    assert "cue_preset, cue_max_line_width" in loaded.notices[0]
+
+
 def test_a_file_from_a_newer_version_still_loads_what_it_can(tmp_path, fields):
     path = tmp_path / "webui_config.json"
     path.write_text(json.dumps({"schema_version": SCHEMA_VERSION + 1, "overwrite": True, "new_thing": 1}))
@@ -130,6 +164,9 @@ def test_a_file_from_a_newer_version_still_loads_what_it_can(tmp_path, fields):
         (Field("f", ("a",)), ["b", "a", "b"], ("b", "a")),
         (Field("s", "auto", ("auto", "cpu")), "cpu", "cpu"),
         (Field("b", False), True, True),
+        (Field("w", None, optional_number=int), None, None),
+        (Field("w", None, optional_number=int), 16.0, 16),
+        (Field("d", None, optional_number=float), 2, 2.0),
     ],
 )
 def test_coerce_accepts_values_of_the_right_kind(field, value, expected):
@@ -149,11 +186,27 @@ def test_coerce_accepts_values_of_the_right_kind(field, value, expected):
         (Field("s", ""), None),
         (Field("f", ("a",), ("a", "b")), "a"),
         (Field("f", ("a",), ("a", "b")), ["c"]),
+        (Field("w", None, optional_number=int), 16.5),
+        (Field("w", None, optional_number=int), "16"),
+        (Field("w", None, optional_number=int), False),
     ],
 )
 def test_coerce_rejects_values_of_the_wrong_kind(field, value):
     with pytest.raises(ValueError):
         field.coerce(value)
+
+
+def more_than_one(value: int) -> None:
+    if value <= 1:
+        raise ValueError("must be more than 1")
+
+
+def test_coerce_checks_the_range_of_a_well_typed_value():
+    field = Field("n", None, optional_number=int, check=more_than_one)
+    assert field.coerce(2) == 2
+    assert field.coerce(None) is None, "blank is never range-checked"
+    with pytest.raises(ValueError, match=r"^n: must be more than 1$"):
+        field.coerce(1)
 
 
 # --- autosave -------------------------------------------------------------------------------------------
@@ -255,6 +308,21 @@ def test_unknown_keys_and_bad_values_from_the_ui_are_refused(tmp_path, fields):
     with pytest.raises(ValueError):
         store.update("dtype", "fp8")
     assert not (tmp_path / "webui_config.json").exists()
+
+
+def test_a_layout_limit_round_trips_and_can_be_cleared_back_to_the_preset(tmp_path, fields):
+    fake = FakeTime()
+    path = tmp_path / "webui_config.json"
+    store = make_store(path, fields, fake)
+    store.update("cue_max_line_width", 16)
+    assert saved(path)["cue_max_line_width"] == 16
+    with pytest.raises(ValueError, match="at least 8 columns"):
+        store.update("cue_max_line_width", 3)
+    fake.advance_to(fake.now + 2)
+    assert saved(path)["cue_max_line_width"] == 16, "an out-of-range value is never saved"
+    store.update("cue_max_line_width", None)
+    assert saved(path)["cue_max_line_width"] is None
+    assert load_config(path, fields).values == store.values()
 
 
 def test_a_folder_that_cannot_be_written_is_reported_not_raised(tmp_path, fields):

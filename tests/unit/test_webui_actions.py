@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from asr_core.presets import resolve_limits
 from webui import actions
 from webui.actions import InputProblem
 from webui.fields import defaults, webui_fields
+from worker.cli import build_parser, options_from_args, spec_from_args
+from worker.job import pipeline_options
 from worker.launcher import JobAlreadyRunning, NothingToRun
 from worker.settings import Settings
 
@@ -143,6 +146,68 @@ def test_auto_language_and_next_to_source(values, settings, started, tmp_path):
     [(spec, _)] = started
     assert spec.output_dir is None
     assert spec.model["language"] is None
+
+
+def cli_spec(settings: Settings, *arguments: str):
+    """The job spec the command line builds from ``arguments``."""
+    args = build_parser(settings).parse_args(["in", *arguments])
+    return spec_from_args(args, options_from_args(args))
+
+
+LAYOUT_FORM = {"cue_preset": "japanese", "cue_max_line_width": 16, "cue_max_lines": 1, "cue_max_chars_per_s": 15,
+               "cue_min_duration_s": 1, "cue_max_duration_s": 4.5, "cue_max_linger_s": 0.0, "lrc_header_tags": True}
+LAYOUT_ARGS = ("--preset", "japanese", "--max-line-width", "16", "--max-lines", "1", "--max-cps", "15",
+               "--min-duration", "1", "--max-duration", "4.5", "--max-linger", "0", "--lrc-header-tags")
+
+
+def test_the_subtitle_layout_reaches_the_job_as_the_command_line_would_send_it(values, settings, started, tmp_path):
+    folder = media_folder(tmp_path / "music", ["a.mp3"])
+    actions.start_folder_job({**values, "input_dir": str(folder), **LAYOUT_FORM}, settings)
+    [(spec, _)] = started
+    expected = cli_spec(settings, *LAYOUT_ARGS)
+    assert spec.cues == expected.cues
+    assert spec.writer == expected.writer
+    assert spec.cues["max_line_width"] == 16 and spec.cues["max_duration_s"] == 4.5
+    options = pipeline_options(spec)
+    assert options.writer.lrc_header_tags is True
+    limits = resolve_limits("English", options.cues)
+    assert (limits.preset, limits.max_line_width, limits.max_lines) == ("japanese", 16, 1)
+    assert limits.split_gap_s == 1.0, "options the WebUI does not offer keep the preset's value"
+
+
+def test_automatic_layout_leaves_every_limit_to_the_language_preset(values, settings, started, tmp_path):
+    folder = media_folder(tmp_path / "music", ["a.mp3"])
+    actions.start_folder_job({**values, "input_dir": str(folder)}, settings)
+    [(spec, _)] = started
+    expected = cli_spec(settings)
+    assert spec.cues == expected.cues and set(spec.cues.values()) == {None}
+    assert spec.writer == expected.writer and spec.writer["lrc_header_tags"] is False
+    cues = pipeline_options(spec).cues
+    assert resolve_limits("English", cues).max_line_width == 42
+    assert resolve_limits("Japanese", cues).max_line_width == 26
+    assert resolve_limits("Chinese", cues).max_chars_per_s == 9.0
+
+
+def test_uploads_carry_the_subtitle_layout_too(values, settings, started, tmp_path):
+    incoming = media_folder(tmp_path / "cache", ["a.mp3"])
+    actions.start_upload_job({**values, "cue_max_lines": 1}, [str(incoming / "a.mp3")], settings)
+    [(spec, _)] = started
+    assert spec.cues["max_lines"] == 1
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"cue_max_line_width": 3}, "max_line_width must be at least 8 columns"),
+    ({"cue_max_lines": 4}, "max_lines must be 1, 2 or 3"),
+    ({"cue_max_chars_per_s": 0}, "max_chars_per_s must be positive"),
+    ({"cue_max_linger_s": -0.5}, "max_linger_s must not be negative"),
+    ({"cue_min_duration_s": 5, "cue_max_duration_s": 2}, "min_duration_s must not exceed max_duration_s"),
+])
+def test_an_invalid_subtitle_layout_is_refused_before_anything_starts(values, settings, started, tmp_path, change,
+                                                                       message):
+    folder = media_folder(tmp_path / "music", ["a.mp3"])
+    with pytest.raises(InputProblem, match=rf"^Subtitle layout: {message}.*\.$"):
+        actions.start_folder_job({**values, "input_dir": str(folder), **change}, settings)
+    assert started == []
 
 
 def test_no_format_means_no_start(values, settings, started, tmp_path):
