@@ -2,7 +2,9 @@
 
 A cue stays on one line whenever it fits. Otherwise it uses as few lines as possible, breaking where
 the break penalty is lowest while keeping lines of similar width, slightly preferring a bottom line
-that is longer than the top one (the "pyramid" shape readers scan fastest).
+that is longer than the top one (the "pyramid" shape readers scan fastest). Words that need more lines
+than allowed, or hold a word too wide for any line (only cues joined because their words had no time
+of their own do), are filled line by line instead: the width holds wherever the words allow it.
 """
 
 from __future__ import annotations
@@ -23,22 +25,24 @@ def line_text(words: Sequence[Word]) -> str:
     return "".join(w.text for w in words).strip()
 
 
-def lines_needed(words: Sequence[Word], max_width: int) -> int:
-    """Fewest lines that hold ``words`` in order (greedy filling is optimal for this)."""
-    lines, width = 1, display_width(words[0].text.strip())
-    for word in words[1:]:
-        if width + display_width(word.text) <= max_width:
-            width += display_width(word.text)
+def _filled_lines(words: Sequence[Word], max_width: int) -> list[Sequence[Word]]:
+    """``words`` filled line by line, each line as full as the width allows (the fewest lines possible)."""
+    lines: list[Sequence[Word]] = []
+    first, width = 0, display_width(words[0].text.strip())
+    for index in range(1, len(words)):
+        if width + display_width(words[index].text) <= max_width:
+            width += display_width(words[index].text)
         else:
-            lines, width = lines + 1, display_width(word.text.strip())
+            lines.append(words[first:index])
+            first, width = index, display_width(words[index].text.strip())
+    lines.append(words[first:])
     return lines
 
 
-def layout(words: Sequence[Word], penalties: Sequence[float], max_width: int, max_lines: int) -> str:
-    """The cue text with ``"\\n"`` between lines; ``penalties[k]`` is the cost of breaking before word k."""
-    if display_width(line_text(words)) <= max_width or len(words) == 1:
-        return line_text(words)
-    line_count = min(lines_needed(words, max_width), max_lines, len(words))
+def _balanced_cuts(
+    words: Sequence[Word], penalties: Sequence[float], max_width: int, line_count: int
+) -> tuple[int, ...] | None:
+    """Where to break ``words`` into ``line_count`` fitting lines of similar width; None when they cannot fit."""
     target = display_width(line_text(words)) / line_count
 
     def width(start: int, end: int) -> int:
@@ -61,7 +65,15 @@ def layout(words: Sequence[Word], penalties: Sequence[float], max_width: int, ma
         return min(options, default=(float("inf"), ()))
 
     cost, cuts = best(0, line_count)
-    if cost == float("inf"):
+    return None if cost == float("inf") else cuts
+
+
+def layout(words: Sequence[Word], penalties: Sequence[float], max_width: int, max_lines: int) -> str:
+    """The cue text with ``"\\n"`` between lines; ``penalties[k]`` is the cost of breaking before word k."""
+    if display_width(line_text(words)) <= max_width or len(words) == 1:
         return line_text(words)
-    bounds = (0, *cuts, len(words))
-    return "\n".join(line_text(words[a:b]) for a, b in pairwise(bounds))
+    lines = _filled_lines(words, max_width)
+    cuts = _balanced_cuts(words, penalties, max_width, len(lines)) if len(lines) <= max_lines else None
+    if cuts is not None:
+        lines = [words[a:b] for a, b in pairwise((0, *cuts, len(words)))]
+    return "\n".join(line_text(line) for line in lines)

@@ -165,8 +165,16 @@ class _Segmenter:
         return bounds[::-1]
 
 
+def group_words(words: Sequence[Word], limits: CueLimits, duration_s: float) -> list[tuple[int, int]]:
+    """The cheapest split of on-screen words into cues, as ``(start, end)`` index pairs within the hard limits.
+
+    Timing may still join groups whose words have no time of their own (see ``cue_timing``).
+    """
+    return _Segmenter(words, limits, duration_s).segment()
+
+
 def build_cues(words: Sequence[Word], *, language: str, options: CueOptions, duration_s: float) -> list[Cue]:
-    """Cues for a file's words: ordered, non-overlapping, inside ``[0, duration_s]``.
+    """Cues for a file's words: ordered, ``min_gap_s`` apart, each visible, inside ``[0, duration_s]``.
 
     Every word with visible text lands in exactly one cue; ``Cue.text`` holds ``"\\n"`` between lines.
     """
@@ -174,11 +182,12 @@ def build_cues(words: Sequence[Word], *, language: str, options: CueOptions, dur
     if not visible:
         return []
     limits = resolve_limits(language, options, "".join(w.text for w in visible))
-    segmenter = _Segmenter(visible, limits, duration_s)
-    groups = []
-    for start, end in segmenter.segment():
-        cue_words = visible[start:end]
-        text = layout(cue_words, segmenter.penalties[start:end], limits.max_line_width, limits.max_lines)
-        groups.append((text, cue_words))
-    logger.debug("%d words -> %d cues (preset %s)", len(visible), len(groups), limits.preset)
-    return timed_cues(groups, limits, duration_s)
+    penalties = boundary_penalties(visible, limits.preset)
+
+    def text_for(start: int, end: int) -> str:
+        return layout(visible[start:end], penalties[start:end], limits.max_line_width, limits.max_lines)
+
+    groups = group_words(visible, limits, duration_s)
+    cues = timed_cues(visible, groups, text_for, limits, duration_s)
+    logger.debug("%d words -> %d groups -> %d cues (preset %s)", len(visible), len(groups), len(cues), limits.preset)
+    return cues

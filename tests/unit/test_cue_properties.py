@@ -7,9 +7,9 @@ from itertools import pairwise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asr_core.cues import build_cues, words_on_screen
+from asr_core.cues import build_cues, group_words, words_on_screen
 from asr_core.options import CueOptions
-from asr_core.presets import resolve_limits
+from asr_core.presets import TWO_FRAMES_S, resolve_limits
 from asr_core.punctuate import attach_punctuation
 from asr_core.textwidth import display_width, is_kept_char, is_no_space_char
 from asr_core.types import AlignedUnit, Word
@@ -23,19 +23,28 @@ HANGUL_WORD = st.sampled_from(["안녕하세요", "학교에서", "공부해요"
 PUNCTUATION = st.sampled_from(["", "", "", ",", ".", "?", "，", "。", "!", "…"])
 
 
+def _drawn_word(draw: st.DrawFn, first: bool, start: float, end: float) -> Word:
+    kind = draw(st.sampled_from(["latin", "latin", "cjk", "hangul", "long"]))
+    core = draw({"latin": LATIN_WORD, "cjk": CJK_WORD, "hangul": HANGUL_WORD, "long": LONG_WORD}[kind])
+    space = "" if kind == "cjk" or first else " "
+    return Word(space + core + draw(PUNCTUATION), start, end)
+
+
 @st.composite
 def word_streams(draw: st.DrawFn) -> tuple[list[Word], float]:
-    """Words with leading spaces where the script uses them; times mostly increasing, sometimes not."""
+    """Words with leading spaces where the script uses them; times mostly increasing, sometimes not.
+
+    Some words take no time, and some streams end in words an aligner stacked at the audio's end.
+    """
     words, t = [], draw(st.floats(0, 3, allow_subnormal=False))
     for _ in range(draw(st.integers(0, 60))):
-        kind = draw(st.sampled_from(["latin", "latin", "cjk", "hangul", "long"]))
-        core = draw({"latin": LATIN_WORD, "cjk": CJK_WORD, "hangul": HANGUL_WORD, "long": LONG_WORD}[kind])
-        space = "" if kind == "cjk" or not words else " "
         start = t + draw(st.sampled_from([0.0, 0.0, 0.05, 0.3, 0.8, 2.5, -0.4]))
         end = start + draw(st.sampled_from([0.0, 0.1, 0.3, 0.6, 9.0, -0.1]))
-        words.append(Word(space + core + draw(PUNCTUATION), start, end))
+        words.append(_drawn_word(draw, not words, start, end))
         t = max(t, start, end)
-    duration = draw(st.sampled_from([t + 5.0, t, max(t - 2.0, 0.0)]))
+    duration = draw(st.sampled_from([t + 5.0, t, max(t - 2.0, 0.0), 0.1]))
+    for _ in range(draw(st.integers(0, 12))):
+        words.append(_drawn_word(draw, not words, duration, duration))
     return words, duration
 
 
@@ -45,6 +54,8 @@ CUE_OPTIONS = st.builds(
     max_lines=st.sampled_from([None, 1, 2, 3]),
     max_duration_s=st.sampled_from([None, 2.0, 7.0]),
     split_gap_s=st.sampled_from([None, 0.5, 3.0]),
+    min_duration_s=st.sampled_from([None, 0.02, 1.5]),
+    min_gap_s=st.sampled_from([None, 0.0, 0.5]),
 )
 LANGUAGES = st.sampled_from(["English", "Chinese", "Japanese", "Korean", "Chinese,English", ""])
 
@@ -58,21 +69,35 @@ def test_cues_are_ordered_disjoint_complete_and_within_limits(
     cues = build_cues(words, language=language, options=options, duration_s=duration)
     visible = words_on_screen(words, duration)
     limits = resolve_limits(language, options, "".join(w.text for w in visible))
+    groups = group_words(visible, limits, duration)
 
     assert [w.text for cue in cues for w in cue.words] == [w.text for w in visible]
+    for start, end in groups:
+        if end - start > 1:
+            assert max(w.end_s for w in visible[start:end]) - visible[start].start_s <= limits.max_duration_s + 1e-9
+    boundaries = {start for start, _ in groups} | {len(visible)}
+    shortest = min(TWO_FRAMES_S, limits.min_duration_s, duration)  # two frames, or all the audio there is
+    first = 0
     for cue in cues:
-        assert 0.0 <= cue.start_s <= cue.end_s <= max(duration, 0.0)
+        stop = first + len(cue.words)
+        assert first in boundaries and stop in boundaries  # timing joins whole groups or none
+        one_group = (first, stop) in groups
+        first = stop
+        assert 0.0 <= cue.start_s <= cue.end_s <= duration
+        assert cue.end_s - cue.start_s >= shortest - 1e-9
+        assert cue.end_s > cue.start_s or duration == 0.0
         assert "".join(cue.text.split()) == "".join("".join(w.text for w in cue.words).split())
-        if len(cue.words) > 1:
-            lines = cue.text.split("\n")
-            assert len(lines) <= limits.max_lines
-            assert all(display_width(line) <= limits.max_line_width for line in lines)
-            speech = max(w.end_s for w in cue.words) - cue.words[0].start_s
-            assert speech <= limits.max_duration_s + 1e-9
+        lines = cue.text.split("\n")
+        fitting = [display_width(line) <= limits.max_line_width for line in lines]
+        if len(cue.words) > 1 and one_group:
+            assert all(fitting) and len(lines) <= limits.max_lines
             assert cue.end_s - cue.start_s <= limits.max_duration_s + 1e-9
+        else:  # one word too wide on its own, or groups joined because their words had no time of their own
+            lone_words = {w.text.strip() for w in cue.words}
+            assert all(fits or line in lone_words for fits, line in zip(fitting, lines, strict=True))
     for earlier, later in pairwise(cues):
         assert earlier.start_s <= later.start_s
-        assert earlier.end_s <= later.start_s
+        assert later.start_s - earlier.end_s >= limits.min_gap_s - 1e-9
 
 
 @st.composite

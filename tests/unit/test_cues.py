@@ -157,6 +157,59 @@ def test_cues_never_run_into_the_next_cue_or_past_the_end_of_the_audio() -> None
     assert cues[-1].end_s <= 9.6
 
 
+NARROW = CueOptions(max_line_width=8, max_lines=1)
+
+
+def spans(cues: list[Cue]) -> list[tuple[float, float, str]]:
+    return [(round(c.start_s, 4), round(c.end_s, 4), c.text) for c in cues]
+
+
+def test_a_short_cue_borrows_time_before_its_first_word_but_not_from_the_cue_before() -> None:
+    words = [Word("Hello.", 9.0, 9.3), Word(" Bye.", 9.8, 9.9)]
+    cues = build_cues(words, language="English", options=NARROW, duration_s=10.0)
+    hello_end = 9.8 - TWO_FRAMES_S  # closed up to the next cue
+    assert spans(cues) == [
+        (round(hello_end - 5 / 6, 4), round(hello_end, 4), "Hello."),  # minimum duration, taken before the word
+        (9.8, 10.0, "Bye."),  # no room before it left: shorter, but visible
+    ]
+
+
+def test_words_stacked_at_the_end_after_a_silence_share_the_time_before_them() -> None:
+    words = [Word("Home.", 1.0, 2.0)] + [Word(" " + w, 10.0, 10.0) for w in ("then", "nothing", "else")]
+    cues = build_cues(words, language="English", options=NARROW, duration_s=10.0)
+    step = 5 / 6 + TWO_FRAMES_S
+    assert [c.text for c in cues] == ["Home.", "then", "nothing", "else"]
+    assert spans(cues)[1:] == [
+        (round(10.0 - 2 * step - 5 / 6, 4), round(10.0 - 2 * step, 4), "then"),
+        (round(10.0 - step - 5 / 6, 4), round(10.0 - step, 4), "nothing"),
+        (round(10.0 - 5 / 6, 4), 10.0, "else"),
+    ]
+
+
+def test_a_stacked_word_with_no_time_left_joins_the_cue_before_it() -> None:
+    words = [Word("Goodbye", 8.0, 9.9), Word(" friend.", 10.0, 10.0)]
+    cues = build_cues(words, language="English", options=NARROW, duration_s=10.0)
+    assert spans(cues) == [(8.0, 10.0, "Goodbye\nfriend.")]  # one line each: the width still holds
+
+
+def test_a_tiny_clip_with_stacked_words_gets_one_cue_for_all_of_its_time() -> None:
+    words = [Word("Hello", 0.1, 0.1), Word(" there", 0.1, 0.1), Word(" friend.", 0.1, 0.1)]
+    cues = build_cues(words, language="English", options=NARROW, duration_s=0.1)
+    assert spans(cues) == [(0.0, 0.1, "Hello\nthere\nfriend.")]
+
+
+def test_crowded_words_at_the_very_start_join_the_cue_after_them() -> None:
+    words = [Word("a", 0.0, 0.0), Word(" extraordinary", 0.02, 0.3), Word(" words", 0.3, 0.6)]
+    cues = build_cues(words, language="English", options=NARROW, duration_s=5.0)
+    assert [c.text for c in cues] == ["a\nextraordinary", "words"]
+    assert cues[0].start_s == 0.0 < cues[0].end_s <= cues[1].start_s - TWO_FRAMES_S + 1e-9
+
+
+def test_zero_length_audio_with_words_gives_one_cue_instead_of_failing() -> None:
+    words = [Word("Hi", 0.0, 0.0), Word(" there", 0.0, 0.0)]
+    assert spans(build_cues(words, language="English", options=DEFAULTS, duration_s=0.0)) == [(0.0, 0.0, "Hi there")]
+
+
 def test_words_on_screen_repairs_order_clamps_times_and_drops_blank_words() -> None:
     words = [Word("a", 2.0, 2.5), Word(" ", 2.5, 2.6), Word(" b", 1.0, 0.5), Word(" c", -1.0, 99.0)]
     repaired = words_on_screen(words, duration_s=10.0)
@@ -234,3 +287,10 @@ def test_layout_keeps_one_line_when_it_fits_and_balances_two_lines() -> None:
     ]
     penalties = [0.0] + [PLAIN] * 5
     assert layout(words, penalties, 16, 2) == "one two three\nfour five six"
+
+
+def test_layout_fills_more_lines_than_allowed_rather_than_breaking_the_width() -> None:
+    words = [Word(w if i == 0 else " " + w, i, i + 1) for i, w in enumerate(("one", "two", "three", "four"))]
+    assert layout(words, [0.0] + [PLAIN] * 3, 8, 1) == "one two\nthree\nfour"
+    too_wide = [Word("see", 0, 1), Word(" " + "x" * 12, 1, 2), Word(" now", 2, 3)]
+    assert layout(too_wide, [0.0, PLAIN, PLAIN], 8, 2) == "see\n" + "x" * 12 + "\nnow"
