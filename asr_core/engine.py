@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,11 @@ def merge_windows(parts: Sequence[tuple[float, Recognition]]) -> Recognition:
             if language not in languages:
                 languages.append(language)
     return Recognition(language=",".join(languages), text=text, units=tuple(units))
+
+
+def window_count(samples: int) -> int:
+    """How many windows of the model's batch a clip of ``samples`` fills (at least one)."""
+    return max(1, math.ceil(samples / (MAX_WINDOW_S * SAMPLE_RATE)))
 
 
 class Engine:

@@ -48,18 +48,20 @@ def assess(
     options: CueOptions,
     duration_s: float,
     speech_s: float | None = None,
+    collapsed_words: int = 0,
 ) -> QualityReport:
     """Check ``cues`` (and the ``words`` they came from) against the limits their language resolves to.
 
     ``speech_s`` is the time the voice activity detector found speech in; without it the whole
-    ``duration_s`` counts, which makes the density check more lenient.
+    ``duration_s`` counts, which makes the density check more lenient. ``collapsed_words`` is how many
+    words were already removed as a repeated phrase; a repeat still in ``words`` is flagged too.
     """
     limits = resolve_limits(language, options, "".join(w.text for w in words))
     lines = [line for cue in cues for line in cue.text.split("\n")]
     durations = [cue.end_s - cue.start_s for cue in cues]
     speech = duration_s if speech_s is None else speech_s
     flags = density_flags(words, speech_s=speech, limits=limits)
-    if len(collapse_repeats(words)) < len(words):
+    if collapsed_words or len(collapse_repeats(words)) < len(words):
         flags = (REPEATED_PHRASE, *flags)
     text_chars = limits.reading_chars("".join(w.text for w in words).strip())
     return QualityReport(

@@ -75,11 +75,15 @@ class Word:
 
 @dataclass(frozen=True)
 class Transcript:
-    """Everything recognised in one file, words on the file's timeline."""
+    """Everything recognised in one file, words on the file's timeline.
+
+    ``collapsed_words`` counts the words removed as an invented repeated phrase, for the quality report.
+    """
 
     language: str
     text: str
     words: tuple[Word, ...] = ()
+    collapsed_words: int = 0
 
 
 @dataclass(frozen=True)

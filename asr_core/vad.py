@@ -14,6 +14,9 @@ way ``torch.hub.load(..., source="local")`` does, but without its check of the d
 silero-vad's hubconf still lists torchaudio, which only its file-reading helpers use, and this
 project decodes audio with ffmpeg instead.
 
+A file is scanned while it decodes: ``SpeechDetector.scan()`` takes the decoded blocks one by one and
+gives the same spans as silero's scan of the whole array.
+
 torch and silero-vad are imported on first use, so ``group_segments`` costs no torch import.
 """
 
@@ -23,14 +26,16 @@ import importlib.util
 import logging
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from asr_core.errors import ModelLoadError
 from asr_core.options import VadOptions
-from asr_core.types import Audio, SpeechSpan
+from asr_core.types import SAMPLE_RATE, Audio, SpeechSpan
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ HUB_ENTRY_POINT = "silero_vad"
 HUB_OFFLINE_HINT = (
     "VAD source 'hub' needs internet once or a cache in TORCH_HOME; use source 'package' or 'local' with VAD_REPO_DIR"
 )
+WINDOW = 512  # samples the model scores at a time at 16 kHz
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,27 +58,112 @@ class SpeechDetector:
     options: VadOptions
     origin: str
 
+    def scan(self) -> SpeechScan:
+        """Start one file's scan; only one scan at a time per detector, as they share the model."""
+        return SpeechScan(self)
+
     def detect(self, audio: Audio) -> list[SpeechSpan]:
         """Speech spans on the file's timeline, each at most ``max_span_s`` long; empty for silence."""
-        if audio.duration_s == 0:
-            return []
-        import torch
-        from silero_vad import get_speech_timestamps
+        scan = self.scan()
+        scan.feed(audio.samples)
+        return scan.finish()
 
-        samples = audio.samples if audio.samples.flags.writeable else audio.samples.copy()
-        with _torch_threads(meanwhile=1), torch.inference_mode():
-            found = get_speech_timestamps(
-                torch.from_numpy(samples),
-                self.model,
-                threshold=self.options.threshold,
-                sampling_rate=audio.sample_rate,
-                min_speech_duration_ms=self.options.min_speech_ms,
-                min_silence_duration_ms=self.options.min_silence_ms,
-                speech_pad_ms=self.options.speech_pad_ms,
-                max_speech_duration_s=self.options.max_span_s,
-            )
-        segments = [SpeechSpan(s["start"] / audio.sample_rate, s["end"] / audio.sample_rate) for s in found]
-        return group_segments(segments, self.options.max_span_s, audio.duration_s)
+
+class PeakMeter:
+    """The loudest sample of the blocks seen so far, for the digital-silence check without another pass."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+
+    def feed(self, block: np.ndarray) -> None:
+        if len(block):
+            # max and -min rather than np.abs, which would copy the whole block.
+            self.peak = max(self.peak, float(np.max(block)), -float(np.min(block)))
+
+
+class SpeechScan:
+    """One file's VAD, fed decoded blocks of any length as they arrive, so it runs alongside decoding.
+
+    The spans equal silero's ``get_speech_timestamps`` on the whole file: the same 512-sample windows
+    through the same model state (reset when the scan starts), the last window zero-padded, then the
+    library's own thresholding of the probabilities. A block's tail shorter than a window waits for the
+    next block.
+    """
+
+    def __init__(self, detector: SpeechDetector) -> None:
+        self._detector = detector
+        self._level = PeakMeter()
+        self._probabilities: list[float] = []
+        self._tail = np.zeros(0, dtype=np.float32)
+        self._samples = 0
+        detector.model.reset_states()
+
+    @property
+    def peak(self) -> float:
+        """The largest absolute sample fed so far."""
+        return self._level.peak
+
+    def feed(self, block: np.ndarray) -> None:
+        """Score every window the block completes; the block is only read."""
+        self._level.feed(block)
+        self._samples += len(block)
+        missing = (WINDOW - len(self._tail)) % WINDOW
+        if len(block) < missing:
+            self._tail = np.concatenate([self._tail, block])
+            return
+        rest = block[missing:]
+        whole = len(rest) - len(rest) % WINDOW
+        with self._scanning():
+            if missing:
+                self._score(np.concatenate([self._tail, block[:missing]]))
+            for start in range(0, whole, WINDOW):
+                self._score(rest[start : start + WINDOW])
+        self._tail = rest[whole:].copy()
+
+    def finish(self) -> list[SpeechSpan]:
+        """The speech spans of everything fed, grouped into spans of at most ``max_span_s``."""
+        if self._samples == 0:
+            return []
+        from silero_vad.utils_vad import get_speech_timestamps_from_probs
+
+        if len(self._tail):
+            with self._scanning():
+                self._score(np.pad(self._tail, (0, WINDOW - len(self._tail))))
+            self._tail = self._tail[:0]
+        options = self._detector.options
+        found = get_speech_timestamps_from_probs(
+            self._probabilities,
+            sampling_rate=SAMPLE_RATE,
+            threshold=options.threshold,
+            min_speech_duration_ms=options.min_speech_ms,
+            min_silence_duration_ms=options.min_silence_ms,
+            speech_pad_ms=options.speech_pad_ms,
+            max_speech_duration_s=options.max_span_s,
+            audio_length_samples=self._samples,
+        )
+        segments = [SpeechSpan(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in found]
+        return group_segments(segments, options.max_span_s, self._samples / SAMPLE_RATE)
+
+    @contextmanager
+    def _scanning(self) -> Iterator[None]:
+        """Run the model without autograd, and the TorchScript model on one torch thread.
+
+        The ONNX model brings its own one-thread session, so torch's thread count is left alone: it is
+        process-wide, and the recogniser running meanwhile on another thread would lose its threads too.
+        """
+        import torch
+
+        torchscript = isinstance(self._detector.model, torch.nn.Module)
+        with _torch_threads(meanwhile=1) if torchscript else nullcontext(), torch.inference_mode():
+            yield
+
+    def _score(self, window: np.ndarray) -> None:
+        """Add the model's speech probability for one window, continuing from the windows before it."""
+        import torch
+
+        # A copy: decoded blocks are read-only, and torch warns about sharing their memory.
+        probability = self._detector.model(torch.from_numpy(window.copy()), SAMPLE_RATE)
+        self._probabilities.append(probability.item())
 
 
 def group_segments(segments: Sequence[SpeechSpan], max_span_s: float, duration_s: float) -> list[SpeechSpan]:
@@ -130,8 +221,9 @@ def _torch_threads(meanwhile: int | None = None) -> Iterator[None]:
     """Give torch back its thread count afterwards, running on ``meanwhile`` threads in between.
 
     silero-vad calls ``torch.set_num_threads(1)`` when imported, which would slow the recogniser.
-    Its model, fed 32 ms windows one at a time, is fastest on one thread: more threads only add
-    synchronisation, and on a busy CPU that made a 60 s scan over 20 times slower.
+    Its TorchScript model, fed 32 ms windows one at a time, is fastest on one thread: more threads only
+    add synchronisation, and on a busy CPU that made a 60 s scan over 20 times slower. The count is
+    process-wide, so the scan sets it per decoded block and gives it back while it waits for the next.
     """
     import torch
 

@@ -1,14 +1,17 @@
-"""Batch throughput, sequential (one file at a time) against pipelined (files decoded ahead of the model).
+"""Batch throughput: sequential (one file at a time), pipelined (files decoded ahead of the model) and
+pipelined with short files grouped into one recognition call.
 
 Generates ``--files`` media files of ``--seconds`` each from the test corpus's speech, then reports per
-stage (decode, VAD, model, cues + writing) and per batch design files/hour, audio seconds per wall second
+stage (decode with VAD, model, cues + writing) and per batch design files/hour, audio seconds per wall second
 and wall time over model time (1.0 means the model never waits). The model is a stand-in that sleeps
-``--cost`` seconds per audio second (as a GPU model leaves the CPU free), or with ``--tiny`` the tiny
-real-architecture models on CPU. ``--long-minutes`` also decodes one long file in a child process and
-prints its peak memory next to the size of its samples. Run from the repository root:
+``--cost`` seconds per audio second (as a GPU model leaves the CPU free) in steps of ``--batch-size`` clips,
+each step costing as much as its longest clip, as on a GPU; or with ``--tiny`` the tiny real-architecture
+models on CPU. ``--long-minutes`` also prepares one long file per design (decoding alone, decoding then VAD,
+VAD streamed with the decode), each in a child process, and prints its peak memory next to the size of its
+samples, and its seconds. Run from the repository root:
 
-    python -m bench.throughput [--files 8] [--seconds 60] [--cost 0.05] [--tiny] [--long-minutes 180]
-"""
+    python -m bench.throughput [--files 8] [--seconds 60] [--cost 0.05] [--batch-size 8] [--tiny]
+                               [--long-minutes 180]"""
 
 from __future__ import annotations
 
@@ -20,8 +23,8 @@ import time
 from pathlib import Path
 
 from asr_core.media import find_ffmpeg
-from asr_core.options import OutputOptions, PipelineOptions, VadOptions
-from asr_core.pipeline import FileResult, finish_file, prepare_file
+from asr_core.options import ModelOptions, OutputOptions, PipelineOptions, VadOptions
+from asr_core.pipeline import FileResult, finish_file, prepare_file, recognise_files
 from asr_core.vad import load_vad
 from bench.stand_ins import ProportionalCostRecogniser, TimedRecogniser, TimedSpeechFinder
 from worker.batch import LazyModels, run_batch
@@ -49,14 +52,13 @@ def make_files(folder: Path, count: int, seconds: float, ffmpeg: str) -> None:
 
 def load_recogniser(args: argparse.Namespace, scratch: Path):
     if not args.tiny:
-        return ProportionalCostRecogniser(args.cost)
+        return ProportionalCostRecogniser(args.cost, batch_size=args.batch_size)
     from asr_core.engine import Engine
-    from asr_core.options import ModelOptions
     from tests.tiny_models import build_tiny_models
 
     tiny = build_tiny_models(scratch / "tiny")
     return Engine.load(ModelOptions(asr_checkpoint=str(tiny.asr_dir), aligner_checkpoint=str(tiny.aligner_dir),
-                                    device="cpu"))
+                                    device="cpu", batch_size=args.batch_size))
 
 
 def stage_rows(files: list[PlannedFile], recogniser, vad, ffmpeg: str, out: Path) -> list[tuple[str, float]]:
@@ -68,50 +70,77 @@ def stage_rows(files: list[PlannedFile], recogniser, vad, ffmpeg: str, out: Path
         start = time.perf_counter()
         prepared = prepare_file(planned.source, ffmpeg=ffmpeg, vad=timed_vad)
         middle = time.perf_counter()
-        finish_file(prepared, out / planned.source.stem, options, engine=timed_model, ffmpeg=ffmpeg)
+        (recognitions,) = recognise_files([prepared], timed_model)
+        finish_file(prepared, out / planned.source.stem, options, recognitions=recognitions, ffmpeg=ffmpeg)
         finish_s += time.perf_counter() - middle
         prepare_s += middle - start
-    return [("decode", prepare_s - timed_vad.seconds), ("vad", timed_vad.seconds), ("model", timed_model.seconds),
+    # VAD runs on its own thread while the file decodes, so its seconds are part of, not added to, the first row.
+    return [("decode + vad", prepare_s), ("  vad in it", timed_vad.seconds), ("model", timed_model.seconds),
             ("cues + write", finish_s - timed_model.seconds)]
 
 
-def batch_row(files: list[PlannedFile], recogniser, vad, ffmpeg: str, prefetch: int) -> tuple[float, float]:
-    """Wall time of the whole batch and the model's share of it."""
+def batch_row(
+    files: list[PlannedFile], recogniser, vad, ffmpeg: str, prefetch: int, batch_size: int
+) -> tuple[float, float]:
+    """Wall time of the whole batch and the model's share of it; ``batch_size`` 1 gives each file its own call."""
     timed = TimedRecogniser(recogniser)
+    options = PipelineOptions(model=ModelOptions(batch_size=batch_size),
+                              output=OutputOptions(formats=("srt", "lrc"), overwrite=True))
     start = time.perf_counter()
-    run_batch(files, PipelineOptions(output=OutputOptions(formats=("srt", "lrc"), overwrite=True)),
-              models=LazyModels(lambda: timed, lambda: vad), ffmpeg=ffmpeg, reporter=QuietReporter(),
-              prefetch=prefetch)
+    run_batch(files, options, models=LazyModels(lambda: timed, lambda: vad), ffmpeg=ffmpeg,
+              reporter=QuietReporter(), prefetch=prefetch)
     return time.perf_counter() - start, timed.seconds
 
 
-# Decoding in a fresh child process, so its peak RSS is the decode's alone. "concatenate" is the former
-# design (collect the blocks, then join them), kept here as the baseline.
-_DECODE_CHILD = """
+# Each design runs in a fresh child process, so its peak RSS is its own; the baseline is taken after torch and
+# the VAD model are loaded. "concatenate" is the first decode design (collect the blocks, then join them) and
+# "decode, then VAD" the former preparation (the whole file decoded, then a peak pass, then VAD over the
+# array), both kept here as baselines for the growing buffer and for VAD streamed alongside the decode.
+_LONG_FILE_CHILD = """
 import resource, sys, time
 from pathlib import Path
 import numpy as np
 from asr_core.media import decode, iter_decode
-path, ffmpeg, how = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+from asr_core.options import VadOptions
+from asr_core.pipeline import prepare_file
+from asr_core.vad import PeakMeter, load_vad
+path, ffmpeg, design = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+detector = load_vad(VadOptions(enabled=True))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
-samples = decode(path, ffmpeg).samples if how == "buffer" else np.concatenate(list(iter_decode(path, ffmpeg)))
+if design == "concatenate":
+    samples = np.concatenate(list(iter_decode(path, ffmpeg)))
+elif design == "buffer":
+    samples = decode(path, ffmpeg).samples
+elif design == "vad-after":
+    audio = decode(path, ffmpeg)
+    PeakMeter().feed(audio.samples)
+    detector.detect(audio)
+    samples = audio.samples
+else:
+    samples = prepare_file(path, ffmpeg=ffmpeg, vad=detector).audio.samples
 print(len(samples), base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - start)
 """
+LONG_FILE_DESIGNS = {
+    "concatenate": "decode: concatenate",
+    "buffer": "decode: growing buffer",
+    "vad-after": "decode, then VAD",
+    "vad-streamed": "decode with streamed VAD",
+}
 
 
 def long_file_rows(minutes: float, folder: Path, ffmpeg: str) -> list[tuple[str, float, float, float]]:
-    """Per decode design: samples size and peak memory added by decoding (MB), and decode seconds."""
+    """Per design: samples size and peak memory added (MB), and seconds."""
     target = folder / "long.opus"
     subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
                     f"anoisesrc=color=pink:sample_rate=16000:amplitude=0.2:duration={minutes * 60}",
                     "-ac", "1", "-b:a", "16k", str(target)], check=True)
     rows = []
-    for how in ("concatenate", "buffer"):
-        output = subprocess.run([sys.executable, "-c", _DECODE_CHILD, str(target), ffmpeg, how],
+    for design, label in LONG_FILE_DESIGNS.items():
+        output = subprocess.run([sys.executable, "-c", _LONG_FILE_CHILD, str(target), ffmpeg, design],
                                 check=True, capture_output=True, text=True).stdout
         count, base_kb, peak_kb, seconds = output.split()
-        rows.append((how, int(count) * 4 / 1e6, (int(peak_kb) - int(base_kb)) / 1e3, float(seconds)))
+        rows.append((label, int(count) * 4 / 1e6, (int(peak_kb) - int(base_kb)) / 1e3, float(seconds)))
     return rows
 
 
@@ -120,6 +149,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--cost", type=float, default=0.05, help="stand-in model seconds per audio second")
+    parser.add_argument("--batch-size", type=int, default=8,
+                        help="clips the model takes per step; a step costs as much as its longest clip")
     parser.add_argument("--tiny", action="store_true", help="use the tiny real-architecture models on CPU")
     parser.add_argument("--long-minutes", type=float, default=0.0, help="also measure one file this long")
     args = parser.parse_args()
@@ -138,15 +169,16 @@ def main() -> None:
         for name, seconds in stage_rows(files, recogniser, vad, ffmpeg, scratch / "stages"):
             print(f"{name:<14}{seconds:>9.2f}{audio_s / max(seconds, 1e-9):>13.1f}")
         print(f"\n{'batch':<22}{'wall s':>8}{'model s':>9}{'files/h':>9}{'audio s / s':>13}{'wall/model':>12}")
-        for name, prefetch in (("sequential", 0), ("pipelined (2 ahead)", 2)):
-            wall, model_s = batch_row(files, recogniser, vad, ffmpeg, prefetch)
+        designs = (("sequential", 0, 1), ("pipelined (2 ahead)", 2, 1), ("pipelined + grouped", 2, args.batch_size))
+        for name, prefetch, batch_size in designs:
+            wall, model_s = batch_row(files, recogniser, vad, ffmpeg, prefetch, batch_size)
             print(f"{name:<22}{wall:>8.2f}{model_s:>9.2f}{args.files * 3600 / wall:>9.0f}"
                   f"{audio_s / wall:>13.1f}{wall / model_s:>12.2f}")
         if args.long_minutes:
-            print(f"\none {args.long_minutes:.0f}-minute file, decoded in a fresh process")
-            print(f"{'decode':<14}{'samples MB':>11}{'peak +MB':>10}{'x samples':>11}{'seconds':>9}")
-            for how, samples_mb, peak_mb, seconds in long_file_rows(args.long_minutes, scratch, ffmpeg):
-                print(f"{how:<14}{samples_mb:>11.0f}{peak_mb:>10.0f}{peak_mb / samples_mb:>11.2f}{seconds:>9.1f}")
+            print(f"\none {args.long_minutes:.0f}-minute file, each design in a fresh process")
+            print(f"{'design':<26}{'samples MB':>11}{'peak +MB':>10}{'x samples':>11}{'seconds':>9}")
+            for label, samples_mb, peak_mb, seconds in long_file_rows(args.long_minutes, scratch, ffmpeg):
+                print(f"{label:<26}{samples_mb:>11.0f}{peak_mb:>10.0f}{peak_mb / samples_mb:>11.2f}{seconds:>9.1f}")
 
 if __name__ == "__main__":
     main()

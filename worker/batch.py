@@ -1,7 +1,8 @@
 """Run a planned batch file by file: skip what exists, load the model only when needed, never stop on one file.
 
 While the recogniser works on one file, the next ones are decoded and searched for speech in the
-background (see ``worker.prefetch``); events and results still come strictly file by file, in order.
+background (see ``worker.prefetch``), and short files share one recognition call (see ``worker.grouping``);
+events and results still come strictly file by file, in order.
 """
 
 from __future__ import annotations
@@ -19,23 +20,22 @@ from asr_core.options import PipelineOptions
 from asr_core.pipeline import (
     FileResult,
     FileStatus,
-    PreparedFile,
     Recogniser,
+    RecognitionOutcome,
     SpeechFinder,
     finish_file,
     prepare_file,
 )
 from asr_core.writers import get_writer
+from worker.grouping import Prepared, RecognitionGroups, StageEvent, replay
 from worker.prefetch import PrepareAhead
 from worker.scan import PlannedFile
 
 logger = logging.getLogger(__name__)
 
-# Files decoded ahead of the one being recognised: enough to hide a slow decode behind a short file,
-# few enough that memory holds at most three files' audio.
+# Files decoded ahead of the one being recognised (more when a group of short files is recognised at once):
+# enough to hide a slow decode behind a short file, few enough to keep memory to a few files' audio.
 DEFAULT_PREFETCH = 2
-StageEvent = tuple[str, float]
-Prepared = tuple[PreparedFile | FileResult, tuple[StageEvent, ...]]
 
 
 class BatchReporter(Protocol):
@@ -125,16 +125,25 @@ def run_batch(
 
     ``already_written`` maps outputs an earlier run of the same job wrote to the file that wrote them,
     so a resumed batch explains a same-stem skip the same way as an uninterrupted one. ``prefetch`` is how
-    many files are decoded ahead of the one being recognised (0: one file at a time).
+    many files are decoded ahead of the one being recognised (0: one file at a time). Short files are
+    recognised together up to the model's batch size (``options.model.batch_size``, see ``worker.grouping``).
     """
     totals = BatchTotals()
     claimed: dict[Path, str] = dict(already_written or {})
     toucher = AlbumRootToucher() if touch_album_roots else None
     ahead = PrepareAhead(lambda i: _prepare(files[i], models, ffmpeg), prefetch)
+    groups = RecognitionGroups(
+        ahead,
+        count=len(files),
+        batch_windows=options.model.batch_size,
+        will_process=lambda i: bool(formats_to_write(files[i], options)),
+        output_base_of=lambda i: files[i].output_base,
+    )
     try:
         for index, planned in enumerate(files):
             reporter.file_started(index, planned)
-            result = _run_one(index, files, options, models, ffmpeg, claimed, ahead, partial(reporter.stage, index))
+            result = _run_one(index, planned, options, models, ffmpeg, claimed, groups, partial(reporter.stage, index))
+            groups.release(index)
             for output in result.outputs:
                 claimed[output] = planned.display_name
             if toucher is not None:
@@ -158,18 +167,16 @@ def _prepare(planned: PlannedFile, models: LazyModels, ffmpeg: str) -> Prepared:
 
 def _run_one(
     index: int,
-    files: Sequence[PlannedFile],
+    planned: PlannedFile,
     options: PipelineOptions,
     models: LazyModels,
     ffmpeg: str,
     claimed: dict[Path, str],
-    ahead: PrepareAhead[Prepared],
+    groups: RecognitionGroups,
     on_progress: Callable[[str, float], None],
 ) -> FileResult:
-    planned = files[index]
     formats = formats_to_write(planned, options)
-    if not formats:
-        ahead.drop(index)  # a same-stem file written just before: its early decode is not needed
+    if not formats:  # a same-stem file written just before: its early decode is not needed
         first = output_path(planned.output_base, options.output.formats[0])
         owner = claimed.get(first)
         reason = f"{first.name} was already written by {owner} in this batch" if owner else "subtitles exist"
@@ -187,16 +194,15 @@ def _run_one(
     try:
         planned.output_base.parent.mkdir(parents=True, exist_ok=True)  # mirror the input's sub-folders
     except OSError as exc:
-        ahead.drop(index)
         return FileResult(planned.source, FileStatus.FAILED, reason=f"cannot create the output folder: {exc}")
-    prepared, stages = ahead.take(index)
-    for later in range(index + 1, min(index + 1 + ahead.depth, len(files))):
-        if formats_to_write(files[later], options):  # a skip decided now stays a skip later
-            ahead.request(later)
-    for stage, fraction in stages:
-        on_progress(stage, fraction)
-    if isinstance(prepared, FileResult):
-        return prepared
+    taken = groups.take(index)
+    groups.prepare_next(index)
+    replay(taken.stages, on_progress)
+    if isinstance(taken.prepared, FileResult):
+        return taken.prepared
+    recognitions: RecognitionOutcome = []
+    if taken.prepared.spans:
+        replay(taken.recognition_stages, on_progress)
+        recognitions = groups.recognise(index, engine, lambda stage: on_progress(stage, 0.0))
     file_options = replace(options, output=replace(options.output, formats=formats))
-    return finish_file(prepared, planned.output_base, file_options, engine=engine, ffmpeg=ffmpeg,
-                       on_progress=on_progress)
+    return finish_file(taken.prepared, planned.output_base, file_options, recognitions=recognitions, ffmpeg=ffmpeg)

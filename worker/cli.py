@@ -71,7 +71,8 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     model.add_argument("--dtype", choices=DTYPES, default="auto")
     model.add_argument("--attn-implementation", choices=ATTN_IMPLEMENTATIONS, default="auto",
                        help="flash_attention_2 needs the flash-attn package and fp16/bf16; otherwise sdpa is used")
-    model.add_argument("--batch-size", type=int, default=8)
+    model.add_argument("--batch-size", type=int, default=8,
+                       help="clips (of at most 180 s) recognised at once; short files share one call up to this")
     model.add_argument("--max-new-tokens", type=int, default=1024)
     model.add_argument("--language", default=None, help="force a language (e.g. English, Chinese); default: detect")
     model.add_argument("--context", default="", help="context or hotwords given to the recogniser")

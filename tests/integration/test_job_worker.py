@@ -61,9 +61,10 @@ def copies(folder: Path, source: Path, count: int) -> list[Path]:
     return [Path(shutil.copyfile(source, folder / f"track{i:02d}{source.suffix}")) for i in range(count)]
 
 
-def spec_for(tiny_models, inputs: Path, out: Path, **changes) -> JobSpec:
+def spec_for(tiny_models, inputs: Path, out: Path, batch_size: int = 8, **changes) -> JobSpec:
+    """A job on the tiny models; ``batch_size`` 1 recognises the files one by one (8 groups short files)."""
     model = {"asr_checkpoint": str(tiny_models.asr_dir), "aligner_checkpoint": str(tiny_models.aligner_dir),
-             "device": "cpu"}
+             "device": "cpu", "batch_size": batch_size}
     return JobSpec(inputs=(str(inputs),), output_dir=str(out), formats=("srt", "lrc"), model=model, **changes)
 
 
@@ -151,7 +152,7 @@ def test_kill_9_mid_batch_is_recorded_as_failed_leaves_no_partial_file_and_resum
 ):
     inputs, out, data = tmp_path / "in", tmp_path / "out", tmp_path / "data"
     copies(inputs / "Album", DATA / "speech.mp3", 8)
-    pid = start_job(spec_for(tiny_models, inputs, out), data)
+    pid = start_job(spec_for(tiny_models, inputs, out, batch_size=1), data)  # one file per call: a kill between
     wait_for(lambda: poll(data), lambda v: finished(v) or (v.counts["done"] >= 2 and v.stage in WORKING),
              "a file in progress after two finished ones")
     os.kill(pid, signal.SIGKILL)
@@ -188,7 +189,7 @@ def test_kill_9_mid_batch_is_recorded_as_failed_leaves_no_partial_file_and_resum
 def test_cancel_mid_file_kills_every_process_of_the_group(tmp_path, tiny_models):
     inputs, out, data = tmp_path / "in", tmp_path / "out", tmp_path / "data"
     copies(inputs / "Album", DATA / "speech.mp3", 8)
-    pid = start_job(spec_for(tiny_models, inputs, out), data)
+    pid = start_job(spec_for(tiny_models, inputs, out, batch_size=1), data)
     view = wait_for(
         lambda: poll(data),
         lambda v: finished(v) or (v.counts["done"] >= 1 and v.stage in WORKING),

@@ -1,4 +1,5 @@
-"""Decoding a long file: every sample arrives, in one writable buffer, identical to the streamed blocks."""
+"""Decoding a long file: every sample arrives, in one writable buffer, identical to the streamed blocks, which
+a caller can also watch go by."""
 
 from __future__ import annotations
 
@@ -40,3 +41,11 @@ def test_buffered_decode_equals_the_streamed_blocks(long_wav: Path) -> None:
     assert len(blocks) == -(-LONG_S // 45)
     assert np.array_equal(decode(long_wav, ffmpeg).samples, np.concatenate(blocks))
     assert 0.05 < float(np.abs(blocks[3]).max()) <= 1.0  # real noise came through, not a zero-filled buffer
+
+
+def test_on_block_sees_every_block_read_only_and_in_order(long_wav: Path) -> None:
+    seen: list[np.ndarray] = []
+    audio = decode(long_wav, find_ffmpeg(), on_block=seen.append)
+    assert len(seen) == LONG_S // 30
+    assert not any(block.flags.writeable for block in seen)
+    assert np.array_equal(np.concatenate(seen), audio.samples)

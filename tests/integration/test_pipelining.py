@@ -1,5 +1,6 @@
-"""The pipelined batch (files decoded ahead of the recogniser) against the sequential one, with the tiny
-real-architecture models, real ffmpeg and Silero: same subtitles, same results, same events in the same order."""
+"""The pipelined batch (files decoded ahead of the recogniser, short files recognised together) against the
+sequential one (one file at a time, one file per recognition call), with the tiny real-architecture models, real
+ffmpeg and Silero: same subtitles, same results, same events in the same order."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class RecordingReporter:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.events: list[tuple] = []
+        self.calls: list[int] = []  # clips per recognition call
 
     def file_started(self, index: int, planned: PlannedFile) -> None:
         self.events.append(("started", index, planned.display_name))
@@ -54,17 +56,31 @@ def loaded(tiny_models) -> tuple[Engine, object]:
     return Engine.load(options), load_vad(VadOptions(enabled=True))
 
 
-def run(root: Path, loaded, prefetch: int, *, vad: bool) -> RecordingReporter:
+class CountingEngine:
+    """The real engine, counting the clips of each recognition call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.calls: list[int] = []
+
+    def recognise(self, clips, on_stage=None):
+        self.calls.append(len(clips))
+        return self.engine.recognise(clips, on_stage)
+
+
+def run(root: Path, loaded, prefetch: int, *, vad: bool, batch_size: int = 8) -> RecordingReporter:
     inputs = root / "in"
     inputs.mkdir(parents=True)
     for name, source in CORPUS.items():
         shutil.copy(source, inputs / name)
     files = plan_batch([inputs], root / "out")
     engine, detector = loaded
-    models = LazyModels(lambda: engine, lambda: detector if vad else None)
+    counting = CountingEngine(engine)
+    models = LazyModels(lambda: counting, lambda: detector if vad else None)
     reporter = RecordingReporter(root)
-    run_batch(files, PipelineOptions(output=OutputOptions(formats=("srt", "lrc"))), models=models,
-              ffmpeg=find_ffmpeg(), reporter=reporter, prefetch=prefetch)
+    options = PipelineOptions(model=ModelOptions(batch_size=batch_size), output=OutputOptions(formats=("srt", "lrc")))
+    run_batch(files, options, models=models, ffmpeg=find_ffmpeg(), reporter=reporter, prefetch=prefetch)
+    reporter.calls = counting.calls
     return reporter
 
 
@@ -75,9 +91,11 @@ def outputs(root: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("vad", [True, False], ids=["vad", "no-vad"])
 def test_pipelined_batch_equals_the_sequential_one(tmp_path, loaded, vad) -> None:
-    sequential = run(tmp_path / "sequential", loaded, 0, vad=vad)
+    sequential = run(tmp_path / "sequential", loaded, 0, vad=vad, batch_size=1)
     pipelined = run(tmp_path / "pipelined", loaded, 2, vad=vad)
 
+    assert len(pipelined.calls) == 1 < len(sequential.calls) == 3  # the three speech files share one call
+    assert sum(pipelined.calls) == sum(sequential.calls)
     assert pipelined.events == sequential.events
     assert outputs(tmp_path / "pipelined") == outputs(tmp_path / "sequential")
     finished = [e for e in sequential.events if e[0] == "finished"]

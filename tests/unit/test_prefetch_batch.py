@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr_core.options import OutputOptions, PipelineOptions
+from asr_core.options import ModelOptions, OutputOptions, PipelineOptions
 from asr_core.pipeline import FileResult, FileStatus, PreparedFile
 from asr_core.types import AlignedUnit, Audio, Recognition, SpeechSpan
 from worker import batch
@@ -83,9 +83,11 @@ def decoder(monkeypatch: pytest.MonkeyPatch) -> StandInDecoder:
     return stand_in
 
 
-def run(folder: Path, count: int, prefetch: int, events: Events, recogniser_hook=lambda index: None) -> None:
+def run(folder: Path, count: int, prefetch: int, events: Events, recogniser_hook=lambda index: None,
+        batch_size: int = 1) -> None:
+    """One file per recognition call unless ``batch_size`` lets short files share one."""
     models = LazyModels(lambda: FixedRecogniser(events, recogniser_hook), lambda: None)
-    options = PipelineOptions(output=OutputOptions(formats=("srt",)))
+    options = PipelineOptions(model=ModelOptions(batch_size=batch_size), output=OutputOptions(formats=("srt",)))
     run_batch(planned_files(folder, count), options, models=models, ffmpeg="ffmpeg", reporter=events,
               prefetch=prefetch)
 
