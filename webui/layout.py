@@ -200,7 +200,9 @@ def model_panel(context: UiContext) -> tuple[dict[str, gr.components.Component],
         )
     with gr.Row():
         controls["batch_size"] = gr.Number(label="Batch size", precision=0, minimum=1, maximum=256,
-                                           elem_id=_id("batch_size"))
+                                           elem_id=_id("batch_size"),
+                                           info="Clips recognised at once; short files share one call. "
+                                                "Lower it if the GPU runs out of memory.")
         controls["max_new_tokens"] = gr.Number(label="max_new_tokens", precision=0, minimum=16, maximum=32768,
                                                elem_id=_id("max_new_tokens"))
         controls["gpu_memory_utilization"] = gr.Slider(
