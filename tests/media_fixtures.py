@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+BAD_DIR = DATA_DIR / "bad"  # inputs a batch must survive: each gets a clear reason, none stops it
 
 # Two English sentences with a 2.5 s pause: speech at about 0.5-3.5 s and 6.0-9.3 s.
 SPEECH_MP3 = DATA_DIR / "speech.mp3"
@@ -38,15 +39,15 @@ TAGS = {"title": "Test Title", "artist": "Test Artist", "album": "测试专辑 A
 
 SILENCE_WAV = DATA_DIR / "silence.wav"  # 3 s of digital zero
 SILENCE_DURATION_S = 3.0
-SHORT_WAV = DATA_DIR / "short.wav"  # 0.1 s of a 440 Hz tone
+SHORT_WAV = BAD_DIR / "short.wav"  # 0.1 s of a 440 Hz tone
 SHORT_DURATION_S = 0.1
 
-VIDEO_NO_AUDIO_MKV = DATA_DIR / "video_no_audio.mkv"  # 2 s of H.264 video, no audio track
-IMAGE_AS_MP3 = DATA_DIR / "image.mp3"  # a PNG image: readable, but no audio stream
-EMPTY_MP3 = DATA_DIR / "empty.mp3"  # zero bytes
-CORRUPT_MP3 = DATA_DIR / "corrupt.mp3"  # random bytes
-TEXT_AS_WAV = DATA_DIR / "text.wav"  # a line of text
-TRUNCATED_MP3 = DATA_DIR / "truncated.mp3"  # the first half of speech.mp3: decodes to about 4.9 s
+VIDEO_NO_AUDIO_MKV = BAD_DIR / "video_no_audio.mkv"  # 2 s of H.264 video, no audio track
+IMAGE_AS_MP3 = BAD_DIR / "image.mp3"  # a PNG image: readable, but no audio stream
+EMPTY_MP3 = BAD_DIR / "empty.mp3"  # zero bytes
+CORRUPT_MP3 = BAD_DIR / "corrupt.mp3"  # random bytes
+TEXT_AS_WAV = BAD_DIR / "text.wav"  # a line of text
+TRUNCATED_MP3 = BAD_DIR / "truncated.mp3"  # the first half of speech.mp3: decodes to about 4.9 s
 TRUNCATED_DURATION_S = 4.9
 
 NO_AUDIO_FILES = (VIDEO_NO_AUDIO_MKV, IMAGE_AS_MP3)

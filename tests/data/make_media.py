@@ -43,15 +43,16 @@ def run(args: Sequence[str]) -> None:
 
 def publish(made: Path, name: str) -> None:
     """Move a finished file into the corpus atomically, so a failed run never leaves half a file."""
-    staged = DATA_DIR / f".{name}.partial"
-    shutil.copyfile(made, staged)
-    os.replace(staged, DATA_DIR / name)
+    publish_bytes(made.read_bytes(), name)
 
 
 def publish_bytes(content: bytes, name: str) -> None:
-    staged = DATA_DIR / f".{name}.partial"
+    """``name`` may sit in a sub-folder of the corpus (``bad/`` holds the inputs a batch must survive)."""
+    target = DATA_DIR / name
+    target.parent.mkdir(exist_ok=True)
+    staged = target.with_name(f".{target.name}.partial")
     staged.write_bytes(content)
-    os.replace(staged, DATA_DIR / name)
+    os.replace(staged, target)
 
 
 def speak(text: str, out: Path, voice: str = "en-us") -> Path:
@@ -118,7 +119,7 @@ def main() -> None:
         publish(encode(ffmpeg, speech, work / "speech.opus", "-c:a", "libopus", "-b:a", "16k"), "speech.opus")
         publish(encode(ffmpeg, speech, work / "speech.wma", "-c:a", "wmav2", "-b:a", "24k"), "speech.wma")
         publish(video_with_audio(ffmpeg, speech, work / "speech_video.mp4"), "speech_video.mp4")
-        publish(video_without_audio(ffmpeg, work / "video_no_audio.mkv"), "video_no_audio.mkv")
+        publish(video_without_audio(ffmpeg, work / "video_no_audio.mkv"), "bad/video_no_audio.mkv")
 
         first = speak(FIRST_SENTENCE, work / "short_speech.wav")
         publish(encode(ffmpeg, first, work / "unicode.mp3", *MP3), "歌 song 🎵.mp3")
@@ -129,14 +130,14 @@ def main() -> None:
 
         publish(lavfi_audio(ffmpeg, "anullsrc=r=16000:cl=mono:d=3", work / "silence.wav"), "silence.wav")
         tone = "sine=frequency=440:sample_rate=16000:duration=0.1"
-        publish(lavfi_audio(ffmpeg, tone, work / "short.wav"), "short.wav")
-        publish(png_image(ffmpeg, work / "image.png"), "image.mp3")
+        publish(lavfi_audio(ffmpeg, tone, work / "short.wav"), "bad/short.wav")
+        publish(png_image(ffmpeg, work / "image.png"), "bad/image.mp3")
 
-    publish_bytes(b"", "empty.mp3")
-    publish_bytes(random.Random(20240601).randbytes(8192), "corrupt.mp3")
+    publish_bytes(b"", "bad/empty.mp3")
+    publish_bytes(random.Random(20240601).randbytes(8192), "bad/corrupt.mp3")
     whole = (DATA_DIR / "speech.mp3").read_bytes()
-    publish_bytes(whole[: len(whole) // 2], "truncated.mp3")
-    publish_bytes(b"This is a text file, not a WAV recording.\n", "text.wav")
+    publish_bytes(whole[: len(whole) // 2], "bad/truncated.mp3")
+    publish_bytes(b"This is a text file, not a WAV recording.\n", "bad/text.wav")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Every case must end with a one-line reason for its own file while the batch goes on, no half-written
 subtitle, and nothing touched outside the output folder. The files are copies of the committed corpus
-(tests/data) or are made here: permissions, odd names, links and a full disk cannot live in git.
+(tests/data/bad) or are made here: permissions, odd names, links and a full disk cannot live in git.
 
 Run as root, the worker runs without the capabilities that let root ignore file permissions, so an
 unreadable file and a read-only folder behave as they do for any other user.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+import numpy as np
+
 from asr_core.cues import build_cues
 from asr_core.hallucination import (
     CRAMMED_WORDS,
@@ -14,11 +16,12 @@ from asr_core.hallucination import (
     density_flags,
     drop_words_outside_speech,
 )
-from asr_core.options import CueOptions
+from asr_core.options import CueOptions, OutputOptions, PipelineOptions
+from asr_core.pipeline import PreparedFile, finish_file
 from asr_core.presets import PRESETS
 from asr_core.punctuate import InterpolatedWord, attach_punctuation
 from asr_core.quality import QualityReport, assess, summarize
-from asr_core.types import AlignedUnit, Cue, SpeechSpan, Word
+from asr_core.types import SAMPLE_RATE, AlignedUnit, Audio, Cue, Recognition, SpeechSpan, Word
 
 DEFAULTS = CueOptions()
 
@@ -136,3 +139,18 @@ def test_summary_names_each_problem_and_is_empty_for_clean_subtitles():
     assert summarize(report) == "2 cues too short; 1 words without timing; suspicious text: dense_text"
     real = assess([], [], language="English", options=CueOptions(), duration_s=1.0)
     assert summarize(asdict(real)) == ""
+
+
+def test_a_collapsed_repeat_still_raises_the_flag_for_the_written_file(tmp_path) -> None:
+    looped = "thank you so much " * 8
+    units = tuple(AlignedUnit(w, i * 0.4, i * 0.4 + 0.3) for i, w in enumerate(looped.split()))
+    audio = Audio(np.full(20 * SAMPLE_RATE, 0.1, dtype=np.float32))
+    prepared = PreparedFile(tmp_path / "a.wav", audio, (SpeechSpan(0.0, 20.0),), vad_used=False)
+
+    result = finish_file(prepared, tmp_path / "a", PipelineOptions(output=OutputOptions(formats=("srt",))),
+                         recognitions=[Recognition("English", looped.strip(), units)], ffmpeg="ffmpeg")
+
+    assert (tmp_path / "a.srt").read_text(encoding="utf-8").count("thank you") == 1  # one copy kept
+    assert result.quality["word_count"] == 4
+    assert REPEATED_PHRASE in result.quality["hallucination_flags"]
+    assert REPEATED_PHRASE in summarize(result.quality)
