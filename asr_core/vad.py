@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ HUB_OFFLINE_HINT = (
     "VAD source 'hub' needs internet once or a cache in TORCH_HOME; use source 'package' or 'local' with VAD_REPO_DIR"
 )
 WINDOW = 512  # samples the model scores at a time at 16 kHz
+_THREAD_COUNT_TURN = threading.RLock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,16 +226,18 @@ def _torch_threads(meanwhile: int | None = None) -> Iterator[None]:
     Its TorchScript model, fed 32 ms windows one at a time, is fastest on one thread: more threads only
     add synchronisation, and on a busy CPU that made a 60 s scan over 20 times slower. The count is
     process-wide, so the scan sets it per decoded block and gives it back while it waits for the next.
+    Files prepared on several threads take turns here, so none of them restores a count another one set.
     """
     import torch
 
-    threads = torch.get_num_threads()
-    if meanwhile is not None:
-        torch.set_num_threads(meanwhile)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
+    with _THREAD_COUNT_TURN:
+        threads = torch.get_num_threads()
+        if meanwhile is not None:
+            torch.set_num_threads(meanwhile)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
 
 def _load_packaged() -> tuple[Any, str]:

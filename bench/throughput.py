@@ -10,8 +10,8 @@ models on CPU. ``--long-minutes`` also prepares one long file per design (decodi
 VAD streamed with the decode), each in a child process, and prints its peak memory next to the size of its
 samples, and its seconds. Run from the repository root:
 
-    python -m bench.throughput [--files 8] [--seconds 60] [--cost 0.05] [--batch-size 8] [--tiny]
-                               [--long-minutes 180]"""
+    python -m bench.throughput [--files 8] [--seconds 60] [--cost 0.05] [--batch-size 8] [--workers 2]
+                               [--tiny] [--long-minutes 180]"""
 
 from __future__ import annotations
 
@@ -80,15 +80,17 @@ def stage_rows(files: list[PlannedFile], recogniser, vad, ffmpeg: str, out: Path
 
 
 def batch_row(
-    files: list[PlannedFile], recogniser, vad, ffmpeg: str, prefetch: int, batch_size: int
+    files: list[PlannedFile], recogniser, ffmpeg: str, prefetch: int, batch_size: int, workers: int
 ) -> tuple[float, float]:
-    """Wall time of the whole batch and the model's share of it; ``batch_size`` 1 gives each file its own call."""
+    """Wall time of the whole batch and the model's share of it; ``batch_size`` 1 gives each file its own call,
+    ``workers`` threads prepare files (each with its own VAD model, loaded before the clock starts)."""
     timed = TimedRecogniser(recogniser)
+    vads = [load_vad(VadOptions(enabled=True)) for _ in range(workers)]
     options = PipelineOptions(model=ModelOptions(batch_size=batch_size),
                               output=OutputOptions(formats=("srt", "lrc"), overwrite=True))
     start = time.perf_counter()
-    run_batch(files, options, models=LazyModels(lambda: timed, lambda: vad), ffmpeg=ffmpeg,
-              reporter=QuietReporter(), prefetch=prefetch)
+    run_batch(files, options, models=LazyModels(lambda: timed, vads.pop), ffmpeg=ffmpeg,
+              reporter=QuietReporter(), prefetch=prefetch, prepare_workers=workers)
     return time.perf_counter() - start, timed.seconds
 
 
@@ -149,6 +151,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--cost", type=float, default=0.05, help="stand-in model seconds per audio second")
+    parser.add_argument("--workers", type=int, default=2, help="also run the grouped batch with this many "
+                        "threads preparing files (the product uses one per two CPU cores, at most four)")
     parser.add_argument("--batch-size", type=int, default=8,
                         help="clips the model takes per step; a step costs as much as its longest clip")
     parser.add_argument("--tiny", action="store_true", help="use the tiny real-architecture models on CPU")
@@ -169,9 +173,12 @@ def main() -> None:
         for name, seconds in stage_rows(files, recogniser, vad, ffmpeg, scratch / "stages"):
             print(f"{name:<14}{seconds:>9.2f}{audio_s / max(seconds, 1e-9):>13.1f}")
         print(f"\n{'batch':<22}{'wall s':>8}{'model s':>9}{'files/h':>9}{'audio s / s':>13}{'wall/model':>12}")
-        designs = (("sequential", 0, 1), ("pipelined (2 ahead)", 2, 1), ("pipelined + grouped", 2, args.batch_size))
-        for name, prefetch, batch_size in designs:
-            wall, model_s = batch_row(files, recogniser, vad, ffmpeg, prefetch, batch_size)
+        designs = [("sequential", 0, 1, 1), ("pipelined (2 ahead)", 2, 1, 1),
+                   ("pipelined + grouped", 2, args.batch_size, 1)]
+        if args.workers > 1:
+            designs.append((f"+ {args.workers} preparing", 2, args.batch_size, args.workers))
+        for name, prefetch, batch_size, workers in designs:
+            wall, model_s = batch_row(files, recogniser, ffmpeg, prefetch, batch_size, workers)
             print(f"{name:<22}{wall:>8.2f}{model_s:>9.2f}{args.files * 3600 / wall:>9.0f}"
                   f"{audio_s / wall:>13.1f}{wall / model_s:>12.2f}")
         if args.long_minutes:

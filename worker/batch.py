@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 # Files decoded ahead of the one being recognised (more when a group of short files is recognised at once):
 # enough to hide a slow decode behind a short file, few enough to keep memory to a few files' audio.
 DEFAULT_PREFETCH = 2
+MIN_PREPARE_WORKERS, MAX_PREPARE_WORKERS = 2, 4
 
 
 class BatchReporter(Protocol):
@@ -59,6 +61,13 @@ class BatchTotals:
         setattr(self, status.value, getattr(self, status.value) + 1)
 
 
+def default_prepare_workers() -> int:
+    """Threads decoding and searching files for speech: one per two cores (each keeps an ffmpeg process and a
+    VAD thread busy), at most four, and at least two, since a second thread already hides the start-up of
+    ffmpeg for each short file even on two cores."""
+    return max(MIN_PREPARE_WORKERS, min(MAX_PREPARE_WORKERS, (os.cpu_count() or 1) // 2))
+
+
 def output_path(base: Path, fmt: str) -> Path:
     return base.with_suffix(get_writer(fmt).extension)
 
@@ -72,7 +81,11 @@ def formats_to_write(planned: PlannedFile, options: PipelineOptions) -> tuple[st
 
 
 class LazyModels:
-    """Loads the recogniser (and VAD) on the first file that needs them, so an all-skipped batch loads nothing."""
+    """Loads the recogniser (and VAD) on the first file that needs them, so an all-skipped batch loads nothing.
+
+    Each thread that prepares files gets a VAD model of its own (``vad_for_this_thread``): a model keeps
+    state while it scans a file, so two files scanned at once need two models.
+    """
 
     def __init__(
         self, load_engine: Callable[[], Recogniser], load_vad: Callable[[], SpeechFinder | None]
@@ -80,6 +93,9 @@ class LazyModels:
         self._load_engine = load_engine
         self._load_vad = load_vad
         self._loaded: tuple[Recogniser, SpeechFinder | None] | None = None
+        self._per_thread = threading.local()
+        self._shared_vad_used = False
+        self._loading = threading.Lock()
         self.error: str | None = None
 
     @property
@@ -87,9 +103,19 @@ class LazyModels:
         return self._loaded is not None
 
     def get(self) -> tuple[Recogniser, SpeechFinder | None]:
-        if self._loaded is None:
-            self._loaded = (self._load_engine(), self._load_vad())
-        return self._loaded
+        with self._loading:
+            if self._loaded is None:
+                self._loaded = (self._load_engine(), self._load_vad())
+            return self._loaded
+
+    def vad_for_this_thread(self) -> SpeechFinder | None:
+        """The VAD the calling thread scans with; the first thread to ask uses the one ``get`` loaded."""
+        if not hasattr(self._per_thread, "vad"):
+            _, shared = self.get()
+            with self._loading:
+                first, self._shared_vad_used = not self._shared_vad_used, True
+            self._per_thread.vad = shared if first else self._load_vad()
+        return self._per_thread.vad
 
 
 class AlbumRootToucher:
@@ -120,18 +146,22 @@ def run_batch(
     already_written: Mapping[Path, str] | None = None,
     touch_album_roots: bool = False,
     prefetch: int = DEFAULT_PREFETCH,
+    prepare_workers: int | None = None,
 ) -> BatchTotals:
     """Process ``files`` in order and report each; a model that fails to load fails the remaining files.
 
     ``already_written`` maps outputs an earlier run of the same job wrote to the file that wrote them,
     so a resumed batch explains a same-stem skip the same way as an uninterrupted one. ``prefetch`` is how
-    many files are decoded ahead of the one being recognised (0: one file at a time). Short files are
-    recognised together up to the model's batch size (``options.model.batch_size``, see ``worker.grouping``).
+    many files are decoded ahead of the one being recognised (0: one file at a time), by ``prepare_workers``
+    threads (default: one per two CPU cores, two to four). Short files are recognised together up to the
+    model's batch size (``options.model.batch_size``, see ``worker.grouping``).
     """
     totals = BatchTotals()
     claimed: dict[Path, str] = dict(already_written or {})
     toucher = AlbumRootToucher() if touch_album_roots else None
-    ahead = PrepareAhead(lambda i: _prepare(files[i], models, ffmpeg), prefetch)
+    workers = prepare_workers or default_prepare_workers()
+    depth = max(prefetch, workers) if prefetch else 0  # enough files asked for to keep every worker busy
+    ahead = PrepareAhead(lambda i: _prepare(files[i], models, ffmpeg), depth, workers)
     groups = RecognitionGroups(
         ahead,
         count=len(files),
@@ -160,7 +190,7 @@ def run_batch(
 def _prepare(planned: PlannedFile, models: LazyModels, ffmpeg: str) -> Prepared:
     """Decode and VAD one file, keeping the stages it went through to report them on the file's turn."""
     stages: list[StageEvent] = []
-    _, vad = models.get()
+    vad = models.vad_for_this_thread()
     prepared = prepare_file(planned.source, ffmpeg=ffmpeg, vad=vad, on_progress=lambda s, f: stages.append((s, f)))
     return prepared, tuple(stages)
 

@@ -6,8 +6,9 @@ On a file's turn, the files after it join its recognition call until the windows
 the batch size; their recognitions wait in memory for their own turn. Results, events and writes still come
 strictly file by file, in order, exactly as without grouping.
 
-Memory: a group holds at most ``batch_size`` windows of audio beyond the current file's own, plus one file
-that turned out too long to join and is kept for its turn instead of being decoded twice.
+Memory: a group looks at most ``batch_size`` files beyond the current one; their speech fills no more than
+the batch steps the current file starts, plus one file that turned out too long to join, kept for its turn
+rather than decoded twice. The next group is decoded meanwhile, so about two groups' audio is held.
 """
 
 from __future__ import annotations

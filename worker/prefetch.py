@@ -1,4 +1,4 @@
-"""Work for upcoming files done on a background thread, so the recogniser never waits for decoding."""
+"""Work for upcoming files done on background threads, so the recogniser never waits for decoding."""
 
 from __future__ import annotations
 
@@ -12,22 +12,26 @@ Result = TypeVar("Result")
 
 
 class PrepareAhead(Generic[Result]):
-    """Runs ``work(index)`` for files asked for in advance, one at a time, on one background thread.
+    """Runs ``work(index)`` for files asked for in advance, on ``workers`` background threads.
 
-    The caller bounds memory by asking for at most ``depth`` files beyond the one it takes. One thread is
-    enough (the recogniser is the slow stage) and required (the VAD model is not thread-safe). The thread
-    is a daemon: a cancelled worker must exit at once, not after the decode in progress. ``depth`` 0 runs
-    everything in ``take``, on the caller's thread: the sequential design.
+    The caller bounds memory by asking for at most ``depth`` files beyond the one it takes. Work starts in
+    the order it was asked for; with several workers, several files are prepared at once, so ``work`` must
+    be safe to run on several threads (each keeps its own VAD model). The threads are daemons: a cancelled
+    worker must exit at once, not after the decode in progress. ``depth`` 0 runs everything in ``take``, on
+    the caller's thread: the sequential design.
     """
 
-    def __init__(self, work: Callable[[int], Result], depth: int) -> None:
+    def __init__(self, work: Callable[[int], Result], depth: int, workers: int = 1) -> None:
         if depth < 0:
             raise ValueError("depth must be 0 or more")
+        if workers < 1:
+            raise ValueError("workers must be 1 or more")
         self.depth = depth
         self._work = work
+        self._workers = workers
         self._pending: dict[int, Future[Result]] = {}
         self._jobs: queue.SimpleQueue[tuple[int, Future[Result]] | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     @property
     def pending(self) -> int:
@@ -41,9 +45,11 @@ class PrepareAhead(Generic[Result]):
         future: Future[Result] = Future()
         self._pending[index] = future
         self._jobs.put((index, future))
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name="prepare-ahead", daemon=True)
-            self._thread.start()
+        if not self._threads:
+            for number in range(self._workers):
+                name = "prepare-ahead" if self._workers == 1 else f"prepare-ahead-{number + 1}"
+                self._threads.append(threading.Thread(target=self._serve, name=name, daemon=True))
+                self._threads[-1].start()
 
     def take(self, index: int) -> Result:
         """The result of ``work(index)``, waiting for it; an exception it raised is raised here."""
@@ -66,10 +72,11 @@ class PrepareAhead(Generic[Result]):
         """
         for index in list(self._pending):
             self.drop(index)
-        if self._thread is not None:
+        for _ in self._threads:
             self._jobs.put(None)
-            if wait:
-                self._thread.join()
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:

@@ -22,6 +22,7 @@ import pytest
 import srt
 from filelock import FileLock
 
+from tests.media_fixtures import CORRUPT_MP3, SHORT_WAV
 from worker.jobfiles import JobPaths
 from worker.launcher import cancel_job, resume_job, start_job
 from worker.leftovers import is_partial_output
@@ -108,8 +109,8 @@ def test_two_concurrent_starts_run_one_job_that_outlives_its_launcher_and_logs_e
     inputs, out, data = tmp_path / "in", tmp_path / "out", tmp_path / "data"
     copies(inputs / "AlbumA", DATA / "speech.mp3", 2)
     copies(inputs / "AlbumB", DATA / "speech.m4a", 2)
-    copies(inputs / "AlbumC", DATA / "corrupt.mp3", 1)
-    shutil.copyfile(DATA / "short.wav", inputs / "AlbumA" / "ignored.wav")  # filtered out by extension
+    copies(inputs / "AlbumC", CORRUPT_MP3, 1)
+    shutil.copyfile(SHORT_WAV, inputs / "AlbumA" / "ignored.wav")  # filtered out by extension
     for album in ("AlbumA", "AlbumB", "AlbumC"):
         os.utime(inputs / album, (OLD_MTIME, OLD_MTIME))
     spec = spec_for(tiny_models, inputs, out, extensions=("mp3", ".M4A"), touch_album_root=True)

@@ -36,6 +36,7 @@ class RecordingReporter:
         self.root = root
         self.events: list[tuple] = []
         self.calls: list[int] = []  # clips per recognition call
+        self.vad_models = 0  # VAD models loaded
 
     def file_started(self, index: int, planned: PlannedFile) -> None:
         self.events.append(("started", index, planned.display_name))
@@ -50,10 +51,10 @@ class RecordingReporter:
 
 
 @pytest.fixture(scope="module")
-def loaded(tiny_models) -> tuple[Engine, object]:
+def loaded(tiny_models) -> Engine:
     options = ModelOptions(asr_checkpoint=str(tiny_models.asr_dir), aligner_checkpoint=str(tiny_models.aligner_dir),
                            device="cpu")
-    return Engine.load(options), load_vad(VadOptions(enabled=True))
+    return Engine.load(options)
 
 
 class CountingEngine:
@@ -68,19 +69,28 @@ class CountingEngine:
         return self.engine.recognise(clips, on_stage)
 
 
-def run(root: Path, loaded, prefetch: int, *, vad: bool, batch_size: int = 8) -> RecordingReporter:
+def run(root: Path, engine: Engine, prefetch: int, *, vad: bool, batch_size: int = 8, workers: int = 1
+        ) -> RecordingReporter:
     inputs = root / "in"
     inputs.mkdir(parents=True)
     for name, source in CORPUS.items():
         shutil.copy(source, inputs / name)
     files = plan_batch([inputs], root / "out")
-    engine, detector = loaded
     counting = CountingEngine(engine)
-    models = LazyModels(lambda: counting, lambda: detector if vad else None)
+    vads_loaded: list[object] = []
+
+    def load_detector():
+        if vad:
+            vads_loaded.append(load_vad(VadOptions(enabled=True)))
+            return vads_loaded[-1]
+        return None
+
     reporter = RecordingReporter(root)
     options = PipelineOptions(model=ModelOptions(batch_size=batch_size), output=OutputOptions(formats=("srt", "lrc")))
-    run_batch(files, options, models=models, ffmpeg=find_ffmpeg(), reporter=reporter, prefetch=prefetch)
+    run_batch(files, options, models=LazyModels(lambda: counting, load_detector), ffmpeg=find_ffmpeg(),
+              reporter=reporter, prefetch=prefetch, prepare_workers=workers)
     reporter.calls = counting.calls
+    reporter.vad_models = len(vads_loaded)
     return reporter
 
 
@@ -93,11 +103,15 @@ def outputs(root: Path) -> dict[str, str]:
 def test_pipelined_batch_equals_the_sequential_one(tmp_path, loaded, vad) -> None:
     sequential = run(tmp_path / "sequential", loaded, 0, vad=vad, batch_size=1)
     pipelined = run(tmp_path / "pipelined", loaded, 2, vad=vad)
+    parallel = run(tmp_path / "parallel", loaded, 2, vad=vad, workers=3)  # three files prepared at once
 
     assert len(pipelined.calls) == 1 < len(sequential.calls) == 3  # the three speech files share one call
     assert sum(pipelined.calls) == sum(sequential.calls)
-    assert pipelined.events == sequential.events
-    assert outputs(tmp_path / "pipelined") == outputs(tmp_path / "sequential")
+    assert pipelined.events == sequential.events == parallel.events
+    assert outputs(tmp_path / "pipelined") == outputs(tmp_path / "sequential") == outputs(tmp_path / "parallel")
+    if vad:  # one model per preparing thread: a model keeps state while it scans a file
+        assert sequential.vad_models == pipelined.vad_models == 1
+        assert 1 < parallel.vad_models <= 3  # each thread that prepared a file had its own
     finished = [e for e in sequential.events if e[0] == "finished"]
     assert [e[2].value for e in finished] == ["done", "failed", "done", "empty", "empty", "done"]
     assert ("stage", 0, "vad", 0.0) in sequential.events
@@ -109,10 +123,9 @@ def test_same_stem_file_decoded_ahead_is_still_skipped(tmp_path, loaded) -> None
     inputs.mkdir()
     shutil.copy(SPEECH_MP3, inputs / "talk.mp3")
     shutil.copy(SPEECH_ZH_MP3, inputs / "talk.wav")  # same stem: its subtitles would overwrite the first's
-    engine, _ = loaded
     reporter = RecordingReporter(tmp_path)
     run_batch(plan_batch([inputs], tmp_path / "out"), PipelineOptions(output=OutputOptions(formats=("srt",))),
-              models=LazyModels(lambda: engine, lambda: None), ffmpeg=find_ffmpeg(), reporter=reporter, prefetch=2)
+              models=LazyModels(lambda: loaded, lambda: None), ffmpeg=find_ffmpeg(), reporter=reporter, prefetch=2)
     finished = [e for e in reporter.events if e[0] == "finished"]
     assert [e[2].value for e in finished] == ["done", "skipped"]
     assert "already written by talk.mp3" in finished[1][3]

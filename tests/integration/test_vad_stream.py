@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -182,6 +183,21 @@ def test_the_torchscript_scan_runs_on_one_thread_and_gives_the_count_back(
         spans, _ = streamed(torchscript_detector, decoded(SPEECH_MP3), 16_000)
         assert spans and torch.get_num_threads() == 3
         assert spy.calls[0] == 1 and spy.calls[-1] == 3
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_torchscript_scans_on_several_threads_give_the_count_back_and_the_same_spans(torchscript_detector):
+    second = vad.load_vad(OPTIONS)  # one model per thread, as a batch preparing files at once loads them
+    samples = decoded(SPEECH_MP3)
+    expected, _ = streamed(torchscript_detector, samples, 16_000)
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda d: streamed(d, samples, 1000)[0], [torchscript_detector, second] * 2))
+        assert torch.get_num_threads() == 3  # no thread restored a count another one had set
+        assert results == [expected] * 4
     finally:
         torch.set_num_threads(before)
 

@@ -89,7 +89,7 @@ class Scenario:
     def run(self, batch_size: int, prefetch: int = 2) -> None:
         options = PipelineOptions(model=ModelOptions(batch_size=batch_size), output=OutputOptions(formats=("srt",)))
         run_batch(self.files, options, models=LazyModels(lambda: self.recogniser, lambda: None), ffmpeg="ffmpeg",
-                  reporter=self.events, prefetch=prefetch)
+                  reporter=self.events, prefetch=prefetch, prepare_workers=1)
 
     def srt(self, index: int) -> str:
         return (self.folder / "out" / f"{index}.srt").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""PrepareAhead: work for later files runs on one background thread, results and failures stay per file."""
+"""PrepareAhead: work for later files runs on background threads, results and failures stay per file."""
 
 from __future__ import annotations
 
@@ -66,14 +66,39 @@ def test_dropped_and_closed_work_never_starts() -> None:
     ahead.request(1)
     ahead.request(2)
     ahead.drop(1)
-    ahead.close()
+    ahead.close(wait=False)
     release.set()
+    ahead.close()  # now waits for the work in progress
     assert ahead.pending == 0
-    ahead._thread.join(10)
-    assert not ahead._thread.is_alive()
+    assert not preparing_threads()
     assert started == [0]
 
 
-def test_negative_depth_is_refused() -> None:
+def preparing_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("prepare-ahead")]
+
+
+def test_several_workers_prepare_files_at_the_same_time_and_results_stay_per_file() -> None:
+    both_running = threading.Barrier(2, timeout=10)
+    names: dict[int, str] = {}
+
+    def work(index: int) -> int:
+        names[index] = threading.current_thread().name
+        if index < 2:
+            both_running.wait()  # fails (BrokenBarrierError) unless files 0 and 1 run at once
+        return index * 10
+
+    ahead = PrepareAhead(work, depth=3, workers=2)
+    for index in range(3):
+        ahead.request(index)
+    assert [ahead.take(index) for index in range(3)] == [0, 10, 20]
+    assert {names[0], names[1]} == {"prepare-ahead-1", "prepare-ahead-2"}
+    ahead.close()
+    assert not preparing_threads()
+
+
+def test_negative_depth_and_no_workers_are_refused() -> None:
     with pytest.raises(ValueError, match="depth"):
         PrepareAhead(lambda i: i, depth=-1)
+    with pytest.raises(ValueError, match="workers"):
+        PrepareAhead(lambda i: i, depth=2, workers=0)

@@ -89,7 +89,7 @@ def run(folder: Path, count: int, prefetch: int, events: Events, recogniser_hook
     models = LazyModels(lambda: FixedRecogniser(events, recogniser_hook), lambda: None)
     options = PipelineOptions(model=ModelOptions(batch_size=batch_size), output=OutputOptions(formats=("srt",)))
     run_batch(planned_files(folder, count), options, models=models, ffmpeg="ffmpeg", reporter=events,
-              prefetch=prefetch)
+              prefetch=prefetch, prepare_workers=1)
 
 
 def test_files_are_prepared_at_most_two_ahead(tmp_path, decoder) -> None:
@@ -122,3 +122,9 @@ def test_a_crashing_prepare_of_the_next_file_leaves_the_current_one_finished(tmp
     assert ("finished", 0, FileStatus.DONE) in decoder.events.log
     assert (tmp_path / "out" / "0.srt").read_text(encoding="utf-8").strip().endswith("hello.")
     assert decoder.events.log[-1] == ("started", 1)  # the error surfaces on file 1's turn, not before
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 2), (1, 2), (2, 2), (6, 3), (8, 4), (64, 4)])
+def test_files_are_prepared_by_one_thread_per_two_cores_two_to_four(monkeypatch, cores, workers) -> None:
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: cores)
+    assert batch.default_prepare_workers() == workers
