@@ -68,11 +68,11 @@ def words_on_screen(words: Sequence[Word], duration_s: float) -> list[Word]:
 
 
 class _Segmenter:
-    def __init__(self, words: Sequence[Word], limits: CueLimits, duration_s: float) -> None:
+    def __init__(self, words: Sequence[Word], penalties: Sequence[float], limits: CueLimits, duration_s: float) -> None:
         self.words = words
         self.limits = limits
         self.duration_s = duration_s
-        self.penalties = boundary_penalties(words, limits.preset)
+        self.penalties = penalties
         self.widths = [display_width(w.text) for w in words]
         self.bare_widths = [display_width(w.text.strip()) for w in words]
         self.prefix_widths = [0, *accumulate(self.widths)]
@@ -165,12 +165,16 @@ class _Segmenter:
         return bounds[::-1]
 
 
-def group_words(words: Sequence[Word], limits: CueLimits, duration_s: float) -> list[tuple[int, int]]:
+def group_words(
+    words: Sequence[Word], penalties: Sequence[float], limits: CueLimits, duration_s: float
+) -> list[tuple[int, int]]:
     """The cheapest split of on-screen words into cues, as ``(start, end)`` index pairs within the hard limits.
 
-    Timing may still join groups whose words have no time of their own (see ``cue_timing``).
+    ``penalties[k]`` is the cost of breaking before word k (``breaks.boundary_penalties``); the layout of
+    each cue's lines uses the same ones. Timing may still join groups whose words have no time of their own
+    (see ``cue_timing``).
     """
-    return _Segmenter(words, limits, duration_s).segment()
+    return _Segmenter(words, penalties, limits, duration_s).segment()
 
 
 def build_cues(words: Sequence[Word], *, language: str, options: CueOptions, duration_s: float) -> list[Cue]:
@@ -187,7 +191,7 @@ def build_cues(words: Sequence[Word], *, language: str, options: CueOptions, dur
     def text_for(start: int, end: int) -> str:
         return layout(visible[start:end], penalties[start:end], limits.max_line_width, limits.max_lines)
 
-    groups = group_words(visible, limits, duration_s)
+    groups = group_words(visible, penalties, limits, duration_s)
     cues = timed_cues(visible, groups, text_for, limits, duration_s)
     logger.debug("%d words -> %d groups -> %d cues (preset %s)", len(visible), len(groups), len(cues), limits.preset)
     return cues

@@ -7,6 +7,7 @@ from itertools import pairwise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from asr_core.breaks import boundary_penalties
 from asr_core.cues import build_cues, group_words, words_on_screen
 from asr_core.options import CueOptions
 from asr_core.presets import TWO_FRAMES_S, resolve_limits
@@ -69,7 +70,7 @@ def test_cues_are_ordered_disjoint_complete_and_within_limits(
     cues = build_cues(words, language=language, options=options, duration_s=duration)
     visible = words_on_screen(words, duration)
     limits = resolve_limits(language, options, "".join(w.text for w in visible))
-    groups = group_words(visible, limits, duration)
+    groups = group_words(visible, boundary_penalties(visible, limits.preset), limits, duration)
 
     assert [w.text for cue in cues for w in cue.words] == [w.text for w in visible]
     for start, end in groups:
