@@ -59,7 +59,7 @@ class RecognitionGroups:
         self._output_base_of = output_base_of
         self._taken: dict[int, TakenFile] = {}
         self._errors: dict[int, Exception] = {}
-        self._furthest = -1  # the last file looked at while forming a group
+        self._furthest = -1  # the last file taken while forming a group
         self._group_size = 1
 
     def take(self, index: int) -> TakenFile:
@@ -126,22 +126,23 @@ class RecognitionGroups:
         windows = _windows(first)
         budget = -(-windows // self._batch_windows) * self._batch_windows
         members, bases = [(index, first)], {self._output_base_of(index)}
-        later = index + 1
-        while windows < budget and later < self._count and len(bases) <= self._batch_windows:
-            if self._will_process(later):
-                base = self._output_base_of(later)
-                if base in bases:
-                    break  # skipped once the earlier file writes, unless that one fails: decide on its turn
-                bases.add(base)  # one per file held in memory, so it also bounds how far ahead files are held
-                self._furthest = max(self._furthest, later)
-                prepared = self._with_speech(later)
-                if prepared is not None:
-                    if windows + _windows(prepared) > budget:
-                        break
-                    members.append((later, prepared))
-                    windows += _windows(prepared)
+        for later in range(index + 1, self._count):
+            if windows >= budget or len(bases) > self._batch_windows:
+                break
+            if not self._will_process(later):
+                continue  # its subtitles exist: never decoded, never held
+            base = self._output_base_of(later)
+            if base in bases:
+                break  # skipped once the earlier file writes, unless that one fails: decide on its turn
+            bases.add(base)  # one per file held in memory, so it also bounds how far ahead files are held
+            prepared = self._with_speech(later)
             self._furthest = max(self._furthest, later)
-            later += 1
+            extra = _windows(prepared) if prepared is not None else 0
+            if windows + extra > budget:
+                break
+            if prepared is not None:
+                members.append((later, prepared))
+                windows += extra
         self._group_size = len(members)
         return members
 
