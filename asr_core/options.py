@@ -141,6 +141,9 @@ class CueOptions:
         _require(None in durations or durations[0] <= durations[1], "min_duration_s must not exceed max_duration_s")
 
 
+LRC_HEADER_TAGS_HELP = "Write [ti:] [ar:] [al:] [length:] from the file's own tags at the top of .lrc files."
+
+
 @dataclass(frozen=True)
 class WriterOptions:
     """Format details that do not change the cues themselves."""

@@ -6,6 +6,7 @@ Import these names instead of spelling file names in tests.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def _bundled_ffmpeg() -> str | None:
 
 SYSTEM_FFMPEG = shutil.which("ffmpeg")
 BUNDLED_FFMPEG = _bundled_ffmpeg()
+FFMPEG = SYSTEM_FFMPEG or BUNDLED_FFMPEG  # for tests of what comes after decoding, where either binary will do
+HAS_ONNXRUNTIME = importlib.util.find_spec("onnxruntime") is not None  # Silero then loads as ONNX, not TorchScript
 
 # Parametrize media tests over both: they differ in stderr wording and exit codes.
 FFMPEG_BINARIES = [

@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from asr_core.options import ATTN_IMPLEMENTATIONS, CUE_PRESETS, DTYPES, VAD_SOURCES
+from asr_core.options import ATTN_IMPLEMENTATIONS, CUE_PRESETS, DTYPES, LRC_HEADER_TAGS_HELP, VAD_SOURCES
 from asr_core.presets import PRESETS
 from webui import actions
 from webui.choices import VLLM_LABEL, LocalModels
@@ -164,7 +164,7 @@ def subtitle_layout_panel() -> dict[str, gr.components.Component]:
                 )
     controls["lrc_header_tags"] = gr.Checkbox(
         label="LRC header tags", elem_id=_id("lrc_header_tags"),
-        info="Write [ti:] [ar:] [al:] [length:] from the file's own tags at the top of .lrc files.",
+        info=LRC_HEADER_TAGS_HELP,
     )
     return controls
 

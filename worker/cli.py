@@ -11,6 +11,7 @@ from asr_core.options import (
     BACKENDS,
     CUE_PRESETS,
     DTYPES,
+    LRC_HEADER_TAGS_HELP,
     VAD_SOURCES,
     CueOptions,
     ModelOptions,
@@ -107,7 +108,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     layout.add_argument("--max-linger", type=float, default=None, metavar="S",
                         help="how long a cue may stay after its last word (default 0.5 s)")
     layout.add_argument("--lrc-header-tags", action="store_true",
-                        help="write [ti:] [ar:] [al:] [length:] from the file's own tags at the top of .lrc files")
+                        help=LRC_HEADER_TAGS_HELP)
 
     parser.add_argument("--ffmpeg", default=settings.ffmpeg_binary,
                         help="ffmpeg binary (default: FFMPEG_BINARY, then PATH, then the bundled one)")

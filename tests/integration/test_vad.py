@@ -19,18 +19,16 @@ from asr_core.errors import ModelLoadError
 from asr_core.options import VadOptions
 from asr_core.types import Audio, SpeechSpan
 from tests.media_fixtures import (
-    BUNDLED_FFMPEG,
+    FFMPEG,
+    HAS_ONNXRUNTIME,
     SHORT_WAV,
     SILENCE_WAV,
     SPEECH_DURATION_S,
     SPEECH_MP3,
     SPEECH_PAUSE_S,
     SPEECH_VIDEO_MP4,
-    SYSTEM_FFMPEG,
 )
 
-FFMPEG = SYSTEM_FFMPEG or BUNDLED_FFMPEG
-HAS_ONNXRUNTIME = importlib.util.find_spec("onnxruntime") is not None
 # A span limit below the length of both sentences together, so each sentence gets its own span.
 SPLIT = VadOptions(enabled=True, max_span_s=5.0)
 

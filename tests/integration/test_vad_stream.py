@@ -21,17 +21,15 @@ from asr_core.options import VadOptions
 from asr_core.pipeline import SILENCE_PEAK, FileResult, PreparedFile, prepare_file
 from asr_core.types import SAMPLE_RATE, Audio, SpeechSpan
 from tests.media_fixtures import (
-    BUNDLED_FFMPEG,
     CORRUPT_MP3,
+    FFMPEG,
+    HAS_ONNXRUNTIME,
     SHORT_WAV,
     SILENCE_WAV,
     SPEECH_MP3,
     SPEECH_ZH_MP3,
-    SYSTEM_FFMPEG,
 )
 
-FFMPEG = SYSTEM_FFMPEG or BUNDLED_FFMPEG
-HAS_ONNXRUNTIME = importlib.util.find_spec("onnxruntime") is not None
 # Short spans, so every file gives several and a wrong window anywhere shows.
 OPTIONS = VadOptions(enabled=True, max_span_s=5.0)
 # Not multiples of the 512-sample window, a second and a bit, and one smaller than a window.
@@ -39,8 +37,9 @@ BLOCK_SIZES = [1000, 16_000, SAMPLE_RATE + 37, 300]
 
 
 def lavfi(target: Path, *args: str) -> Path:
-    subprocess.run([FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", *args, "-ac", "1", str(target)],
-                   check=True)
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", *args, "-ac", "1", str(target)], check=True
+    )
     return target
 
 
@@ -49,11 +48,28 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Files the corpus lacks: pink noise, speech over noise longer than one 30 s decode block, and speech
     turned down below the digital-silence level."""
     folder = tmp_path_factory.mktemp("generated")
-    noise = lavfi(folder / "noise.wav", "-f", "lavfi", "-i",
-                  "anoisesrc=color=pink:sample_rate=16000:amplitude=0.2:duration=12:seed=3")
-    noisy_speech = lavfi(folder / "speech over noise.wav", "-stream_loop", "3", "-i", str(SPEECH_MP3),
-                         "-f", "lavfi", "-i", "anoisesrc=color=pink:sample_rate=16000:amplitude=0.02:seed=5",
-                         "-filter_complex", "[0:a][1:a]amix=inputs=2:duration=first", "-ar", "16000")
+    noise = lavfi(
+        folder / "noise.wav",
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=color=pink:sample_rate=16000:amplitude=0.2:duration=12:seed=3",
+    )
+    noisy_speech = lavfi(
+        folder / "speech over noise.wav",
+        "-stream_loop",
+        "3",
+        "-i",
+        str(SPEECH_MP3),
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=color=pink:sample_rate=16000:amplitude=0.02:seed=5",
+        "-filter_complex",
+        "[0:a][1:a]amix=inputs=2:duration=first",
+        "-ar",
+        "16000",
+    )
     faint = lavfi(folder / "faint speech.wav", "-i", str(SPEECH_MP3), "-af", "volume=-75dB", "-c:a", "pcm_f32le")
     return {"noise": noise, "speech over noise": noisy_speech, "faint speech": faint}
 
@@ -67,8 +83,9 @@ def detector() -> vad.SpeechDetector:
 def torchscript_detector(monkeypatch: pytest.MonkeyPatch) -> vad.SpeechDetector:
     """The detector a machine without onnxruntime loads."""
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *args: None if name == "onnxruntime" else real_find_spec(name, *args))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *args: None if name == "onnxruntime" else real_find_spec(name, *args)
+    )
     loaded = vad.load_vad(OPTIONS)
     assert "(jit)" in loaded.origin
     return loaded
@@ -194,6 +211,7 @@ def test_torchscript_scans_on_several_threads_give_the_count_back_and_the_same_s
     before = torch.get_num_threads()
     torch.set_num_threads(3)
     try:
+
         def scan_twice(detector: vad.SpeechDetector) -> list[list[SpeechSpan]]:
             return [streamed(detector, samples, 1000)[0] for _ in range(2)]
 
