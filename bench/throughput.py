@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from asr_core.media import find_ffmpeg
@@ -37,6 +38,8 @@ class QuietReporter:
     def file_started(self, index: int, planned: PlannedFile) -> None: ...
 
     def stage(self, index: int, stage: str, fraction: float) -> None: ...
+
+    def recognising_together(self, index: int, durations_s: Mapping[int, float]) -> None: ...
 
     def file_finished(self, index: int, planned: PlannedFile, result: FileResult) -> None: ...
 

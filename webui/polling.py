@@ -159,7 +159,7 @@ def stage_html(view: JobView) -> str:
     label = STAGE_LABELS.get(stage, stage.capitalize() or "Working")
     return (
         f'<div class="job-stage" data-stage="{html.escape(stage)}">'
-        f"<b>{html.escape(label)}</b> · {html.escape(view.current_file)}</div>"
+        f"<b>{html.escape(label)}</b> · {html.escape(view.current_file + view.shared_note)}</div>"
     )
 
 

@@ -47,6 +47,10 @@ class BatchReporter(Protocol):
 
     def stage(self, index: int, stage: str, fraction: float) -> None: ...
 
+    def recognising_together(self, index: int, durations_s: Mapping[int, float]) -> None:
+        """File ``index`` starts one recognition call with the later files in ``durations_s`` (every member,
+        ``index`` first, mapped to its audio seconds); those files then only have their subtitles to write."""
+
     def file_finished(self, index: int, planned: PlannedFile, result: FileResult) -> None: ...
 
 
@@ -172,7 +176,8 @@ def run_batch(
     try:
         for index, planned in enumerate(files):
             reporter.file_started(index, planned)
-            result = _run_one(index, planned, options, models, ffmpeg, claimed, groups, partial(reporter.stage, index))
+            result = _run_one(index, planned, options, models, ffmpeg, claimed, groups, partial(reporter.stage, index),
+                              partial(reporter.recognising_together, index))
             groups.release(index)
             for output in result.outputs:
                 claimed[output] = planned.display_name
@@ -204,6 +209,7 @@ def _run_one(
     claimed: dict[Path, str],
     groups: RecognitionGroups,
     on_progress: Callable[[str, float], None],
+    on_group: Callable[[Mapping[int, float]], None],
 ) -> FileResult:
     formats = formats_to_write(planned, options)
     if not formats:  # a same-stem file written just before: its early decode is not needed
@@ -233,6 +239,6 @@ def _run_one(
     recognitions: RecognitionOutcome = []
     if taken.prepared.spans:
         replay(taken.recognition_stages, on_progress)
-        recognitions = groups.recognise(index, engine, lambda stage: on_progress(stage, 0.0))
+        recognitions = groups.recognise(index, engine, lambda stage: on_progress(stage, 0.0), on_group)
     file_options = replace(options, output=replace(options.output, formats=formats))
     return finish_file(taken.prepared, planned.output_base, file_options, recognitions=recognitions, ffmpeg=ffmpeg)

@@ -13,7 +13,7 @@ rather than decoded twice. The next group is decoded meanwhile, so about two gro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,13 +98,22 @@ class RecognitionGroups:
             if not held and self._will_process(later):  # a skip decided now stays a skip later
                 self._ahead.request(later)
 
-    def recognise(self, index: int, engine: Recogniser, on_stage: Callable[[str], None]) -> RecognitionOutcome:
+    def recognise(
+        self,
+        index: int,
+        engine: Recogniser,
+        on_stage: Callable[[str], None],
+        on_group: Callable[[Mapping[int, float]], None],
+    ) -> RecognitionOutcome:
         """The recognitions of file ``index`` (prepared, with speech), recognising it now together with the
-        files after it unless an earlier group already did."""
+        files after it unless an earlier group already did. ``on_group`` hears of a call shared by several
+        files: each member's audio seconds, by file index."""
         taken = self.take(index)
         if taken.recognitions is None:
             members = self._group(index)
             self.prepare_next(index)  # the next group is decoded while this one is recognised
+            if len(members) > 1:
+                on_group({member: prepared.audio.duration_s for member, prepared in members})
             stages: list[StageEvent] = []
 
             def report(stage: str) -> None:

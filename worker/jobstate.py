@@ -33,7 +33,12 @@ ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CANC
 
 @dataclass(frozen=True)
 class CurrentFile:
-    """The file the worker is on; ``model_started_at`` marks when the model began, for the RTF estimate."""
+    """The file the worker is on; ``model_started_at`` marks when the model began, for the RTF estimate.
+
+    ``call_s`` is the audio of a recognition call this file shares with later files (0 when alone), which the
+    estimate runs over; ``recognised`` marks a file recognised in an earlier file's call, with only its
+    subtitles left to write.
+    """
 
     index: int
     name: str
@@ -44,6 +49,18 @@ class CurrentFile:
     stage: str | None = None
     model_started_at: float | None = None
     duration_s: float | None = None
+    call_s: float = 0.0
+    recognised: bool = False
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """Files recognised in a call shared with an earlier file, whose turn to be written has not come: the
+    batch bar counts them as under way with that call, so it moves while the call runs, not after it."""
+
+    files: int
+    size_bytes: int
+    duration_s: float
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,7 @@ class JobHead:
     tally: Tally = field(default_factory=Tally)
     current: CurrentFile | None = None
     last_finished: FinishedMark | None = None
+    ahead: Ahead | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -100,6 +118,7 @@ class JobHead:
                 tally=Tally(**data.get("tally", {})),
                 current=CurrentFile(**current) if current else None,
                 last_finished=FinishedMark(**last) if last else None,
+                ahead=Ahead(**data["ahead"]) if data.get("ahead") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DamagedFile(f"job state is incomplete or malformed ({exc!r})") from exc

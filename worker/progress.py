@@ -2,11 +2,13 @@
 
 The model reports no fraction while it runs, so a file's progress is estimated from the time the model
 has spent on it against ``duration × ASR_PROGRESS_RTF``; it never reaches 100% by itself: only a
-finished file does, held there for ``WEBUI_DONE_FLASH_S`` so that a poller cannot miss it.
+finished file does, held there for ``WEBUI_DONE_FLASH_S`` so that a poller cannot miss it. When short files
+share one recognition call, the ramp runs over the call's audio, and the later members move with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MODEL_STAGES = ("recognising", "aligning")
@@ -36,11 +38,13 @@ class Tally:
 
 @dataclass(frozen=True)
 class RunningFile:
-    """The file being processed, as far as progress needs it."""
+    """Work under way, as far as progress needs it: the file being processed, or the files recognised in a
+    call shared with it (or with a file already finished) whose turn has not come."""
 
     size_bytes: int
     duration_s: float | None
     fraction: float
+    files: int = 1
 
 
 def file_progress(stage: str | None, model_elapsed_s: float | None, duration_s: float | None, rtf: float) -> float:
@@ -53,33 +57,31 @@ def file_progress(stage: str | None, model_elapsed_s: float | None, duration_s: 
     return min(RUNNING_CAP, max(floor, ramp))
 
 
-def overall_progress(tally: Tally, total_files: int, total_bytes: int, running: RunningFile | None) -> float:
+def overall_progress(tally: Tally, total_files: int, total_bytes: int, running: Sequence[RunningFile] = ()) -> float:
     """0..1 for the batch, weighed by (estimated) audio duration rather than by file count."""
     if total_files <= 0:
         return 0.0
-    running_bytes = running.size_bytes if running else 0
     seconds_per_byte = _seconds_per_byte(tally, running)
     if seconds_per_byte is None:  # nothing timed yet: sizes stand in for durations
-        finished = tally.timed_bytes + tally.untimed_bytes + (running.fraction * running_bytes if running else 0)
         if total_bytes <= 0:
-            return _clamp((tally.files + (running.fraction if running else 0.0)) / total_files)
+            return _clamp((tally.files + sum(part.fraction * part.files for part in running)) / total_files)
+        finished = tally.timed_bytes + tally.untimed_bytes + sum(part.fraction * part.size_bytes for part in running)
         return _clamp(finished / total_bytes)
-    running_s = 0.0
-    if running:
-        running_s = running.duration_s if running.duration_s else running_bytes * seconds_per_byte
+    running_s = [part.duration_s or part.size_bytes * seconds_per_byte for part in running]
     untimed_s = tally.untimed_bytes * seconds_per_byte
+    running_bytes = sum(part.size_bytes for part in running)
     pending_bytes = max(0, total_bytes - tally.timed_bytes - tally.untimed_bytes - running_bytes)
-    finished_s = tally.timed_duration_s + untimed_s + (running.fraction * running_s if running else 0.0)
-    total_s = tally.timed_duration_s + untimed_s + running_s + pending_bytes * seconds_per_byte
+    under_way_s = sum(part.fraction * seconds for part, seconds in zip(running, running_s, strict=True))
+    finished_s = tally.timed_duration_s + untimed_s + under_way_s
+    total_s = tally.timed_duration_s + untimed_s + sum(running_s) + pending_bytes * seconds_per_byte
     return _clamp(finished_s / total_s) if total_s > 0 else 0.0
 
 
-def _seconds_per_byte(tally: Tally, running: RunningFile | None) -> float | None:
+def _seconds_per_byte(tally: Tally, running: Sequence[RunningFile]) -> float | None:
     if tally.timed_bytes > 0 and tally.timed_duration_s > 0:
         return tally.timed_duration_s / tally.timed_bytes
-    if running and running.duration_s and running.size_bytes > 0:
-        return running.duration_s / running.size_bytes
-    return None
+    timed = [part for part in running if part.duration_s and part.size_bytes > 0]
+    return timed[0].duration_s / timed[0].size_bytes if timed else None
 
 
 def _clamp(value: float) -> float:

@@ -25,7 +25,7 @@ from worker.jobstate import (
     load_head,
 )
 from worker.journal import FileEntry, JournalReader
-from worker.progress import RunningFile, file_progress, overall_progress
+from worker.progress import MODEL_STAGES, RUNNING_CAP, RunningFile, file_progress, overall_progress
 from worker.reconcile import reconcile
 
 __all__ = ["FINAL_STATUSES", "SCHEMA_VERSION", "FileEntry", "JobSpec", "JobStatus", "JobView", "read_job"]
@@ -116,6 +116,14 @@ class JobView:
     finished_at: float | None
     pid: int | None
     spec: JobSpec | None
+    shared_with: int = 0  # later files the model recognises in the same call as the current file
+
+    @property
+    def shared_note(self) -> str:
+        """" and 3 more files (recognised together)" while the current file's shared call runs, else ""."""
+        if not self.shared_with or self.stage not in MODEL_STAGES:
+            return ""
+        return f" and {self.shared_with} more file{'s' if self.shared_with != 1 else ''} (recognised together)"
 
 
 def read_job(
@@ -151,13 +159,13 @@ def read_job(
     running = _running_file(head, status, now, rtf)
     current, stage, fraction = _shown_file(head, running, now, done_flash_s)
     overall = 1.0 if status is JobStatus.DONE else overall_progress(
-        head.tally, head.total_files, head.total_bytes, running
+        head.tally, head.total_files, head.total_bytes, _under_way(head, status, running)
     )
     return JobView(
         status=status, notice=notice, total_files=head.total_files, counts=counts, current_file=current,
         stage=stage, file_progress=fraction, overall_progress=overall, files=files, log_tail=log_tail,
         started_at=head.started_at, updated_at=head.updated_at, finished_at=head.finished_at, pid=head.pid,
-        spec=read_spec(paths),
+        spec=read_spec(paths), shared_with=_shared_with(head, current),
     )
 
 
@@ -176,8 +184,31 @@ def _running_file(head: JobHead, status: JobStatus, now: float, rtf: float) -> R
     if current is None or status not in ACTIVE_STATUSES:
         return None
     elapsed = None if current.model_started_at is None else now - current.model_started_at
-    fraction = file_progress(current.stage, elapsed, current.duration_s, rtf)
+    if current.recognised:
+        fraction = RUNNING_CAP
+    else:  # a call shared with later files takes the model as long as all their audio
+        fraction = file_progress(current.stage, elapsed, current.call_s or current.duration_s, rtf)
     return RunningFile(current.size_bytes, current.duration_s, fraction)
+
+
+def _shared_with(head: JobHead, shown: str | None) -> int:
+    """Files recognised ahead in the call the current (shown) file started."""
+    current = head.current
+    if head.ahead is None or current is None or current.call_s <= 0 or shown != current.name:
+        return 0
+    return head.ahead.files
+
+
+def _under_way(head: JobHead, status: JobStatus, running: RunningFile | None) -> list[RunningFile]:
+    """The running file and the files recognised ahead of their turn; those move with the call that holds
+    them while it runs (the running file started it), and are recognised once it is over."""
+    parts = [running] if running else []
+    ahead = head.ahead
+    if ahead is not None and status in ACTIVE_STATUSES:
+        in_call = running is not None and head.current is not None and head.current.call_s > 0
+        fraction = running.fraction if in_call else RUNNING_CAP
+        parts.append(RunningFile(ahead.size_bytes, ahead.duration_s, fraction, ahead.files))
+    return parts
 
 
 def _shown_file(

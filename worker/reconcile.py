@@ -60,7 +60,7 @@ def settle_stopped_job(paths: JobPaths, head: JobHead, *, now: float) -> JobHead
         status, notice = JobStatus.CANCELLED, f"cancelled; {unprocessed}"
     else:
         status, notice = JobStatus.FAILED, f"{stopped_reason(paths, head)}; {unprocessed}"
-    settled = replace(head, status=status, notice=notice, finished_at=now, updated_at=now, current=None)
+    settled = replace(head, status=status, notice=notice, finished_at=now, updated_at=now, current=None, ahead=None)
     save_head(paths.state, settled)
     append_log(paths.log, f"job {status.value}: {notice}", now=now)
     paths.cancel_marker.unlink(missing_ok=True)

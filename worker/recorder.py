@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from asr_core.pipeline import FileResult, FileStatus
 from asr_core.quality import summarize
 from worker.jobfiles import JobPaths, append_line, append_log, dump_json
-from worker.jobstate import CurrentFile, FinishedMark, JobHead, JobStatus, save_head
+from worker.jobstate import Ahead, CurrentFile, FinishedMark, JobHead, JobStatus, save_head
 from worker.progress import MODEL_STAGES
 from worker.scan import PlannedFile
 
@@ -65,14 +65,23 @@ class JobRecorder:
         self._echo = echo
         self._clock = clock
         self._last_write = float("-inf")
+        self._ahead: dict[int, float] = {}  # job position → audio seconds of each file recognised ahead
 
     def file_started(self, index: int, planned: PlannedFile) -> None:
         position = self._positions[index]
         current = CurrentFile(
             index=position, name=planned.display_name, source=str(planned.source),
             output_base=str(planned.output_base), size_bytes=self._sizes[position], started_at=self._clock(),
+            recognised=self._ahead.pop(position, None) is not None,
         )
-        self._update(force=False, current=current)
+        self._update(force=False, current=current, ahead=self._ahead_of_turn())
+
+    def recognising_together(self, index: int, durations_s: Mapping[int, float]) -> None:
+        self._ahead = {self._positions[member]: seconds for member, seconds in durations_s.items() if member != index}
+        current = self.head.current
+        if current is not None:
+            current = replace(current, call_s=sum(durations_s.values()))
+        self._update(force=True, current=current, ahead=self._ahead_of_turn())
 
     def stage(self, index: int, stage: str, fraction: float) -> None:
         current = self.head.current
@@ -108,10 +117,16 @@ class JobRecorder:
     def finish(self, status: JobStatus, notice: str) -> JobHead:
         """Record the end of the job; the state is final before the lock is released."""
         now = self._clock()
-        self.head = replace(self.head, status=status, notice=notice, current=None, finished_at=now, updated_at=now)
+        self.head = replace(self.head, status=status, notice=notice, current=None, ahead=None, finished_at=now,
+                            updated_at=now)
         save_head(self._paths.state, self.head)
         append_log(self._paths.log, f"job {status.value}: {notice}", now=now)
         return self.head
+
+    def _ahead_of_turn(self) -> Ahead | None:
+        if not self._ahead:
+            return None
+        return Ahead(len(self._ahead), sum(self._sizes[p] for p in self._ahead), sum(self._ahead.values()))
 
     def _update(self, *, force: bool, **changes: object) -> None:
         now = self._clock()

@@ -56,4 +56,4 @@ def print_status(view: JobView, stream: TextIO) -> None:
     if view.status is not JobStatus.DONE:
         report_notice(view, stream)
     if view.current_file:
-        print(f"current: {view.current_file} ({view.stage}, {view.file_progress:.0%})", file=stream)
+        print(f"current: {view.current_file}{view.shared_note} ({view.stage}, {view.file_progress:.0%})", file=stream)

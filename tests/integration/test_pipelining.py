@@ -5,6 +5,7 @@ ffmpeg and Silero: same subtitles, same results, same events in the same order."
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -37,12 +38,16 @@ class RecordingReporter:
         self.events: list[tuple] = []
         self.calls: list[int] = []  # clips per recognition call
         self.vad_models = 0  # VAD models loaded
+        self.shared_calls: list[tuple[int, tuple[int, ...]]] = []  # (file, every member), kept apart from events
 
     def file_started(self, index: int, planned: PlannedFile) -> None:
         self.events.append(("started", index, planned.display_name))
 
     def stage(self, index: int, stage: str, fraction: float) -> None:
         self.events.append(("stage", index, stage, fraction))
+
+    def recognising_together(self, index: int, durations_s: Mapping[int, float]) -> None:
+        self.shared_calls.append((index, tuple(durations_s)))
 
     def file_finished(self, index: int, planned: PlannedFile, result: FileResult) -> None:
         outputs = tuple(p.relative_to(self.root).as_posix() for p in result.outputs)
@@ -108,6 +113,7 @@ def test_pipelined_batch_equals_the_sequential_one(tmp_path, loaded, vad) -> Non
     assert len(pipelined.calls) == 1 < len(sequential.calls) == 3  # the three speech files share one call
     assert sum(pipelined.calls) == sum(sequential.calls)
     assert pipelined.events == sequential.events == parallel.events
+    assert sequential.shared_calls == [] and pipelined.shared_calls == [(0, (0, 2, 5))]  # the files with speech
     assert outputs(tmp_path / "pipelined") == outputs(tmp_path / "sequential") == outputs(tmp_path / "parallel")
     if vad:  # one model per preparing thread: a model keeps state while it scans a file
         assert sequential.vad_models == pipelined.vad_models == 1

@@ -103,6 +103,8 @@ def test_single_span_files_share_calls_up_to_the_batch_size(tmp_path, monkeypatc
     scenario.run(batch_size=4)
 
     assert scenario.recogniser.calls == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert scenario.events.shared_calls == [(0, dict.fromkeys(range(4), SPAN_S)),
+                                            (4, dict.fromkeys(range(4, 8), SPAN_S)), (8, {8: SPAN_S, 9: SPAN_S})]
     for index in range(10):
         assert f"file {index} part 0." in scenario.srt(index)
         assert all(f"file {other} " not in scenario.srt(index) for other in range(10) if other != index)
@@ -118,6 +120,7 @@ def test_grouping_changes_no_event_and_no_output(tmp_path, monkeypatch) -> None:
 
     assert len(grouped.recogniser.calls) < len(alone.recogniser.calls) == len(spans)
     assert grouped.events.log == alone.events.log
+    assert alone.events.shared_calls == [] and grouped.events.shared_calls
     for index in range(len(spans)):
         assert grouped.srt(index) == alone.srt(index)
         assert f"file {index} part {spans[index] - 1}." in grouped.srt(index)

@@ -4,7 +4,7 @@ how far ahead it prepares, and that a broken file after the current one changes 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ class Events:
     def __init__(self) -> None:
         self.log: list[tuple] = []
         self.current = -1
+        self.shared_calls: list[tuple[int, dict[int, float]]] = []  # apart from the log: grouping adds them
 
     def file_started(self, index: int, planned: PlannedFile) -> None:
         self.current = index
@@ -33,6 +34,9 @@ class Events:
 
     def stage(self, index: int, stage: str, fraction: float) -> None:
         self.log.append(("stage", index, stage))
+
+    def recognising_together(self, index: int, durations_s: Mapping[int, float]) -> None:
+        self.shared_calls.append((index, dict(durations_s)))
 
     def file_finished(self, index: int, planned: PlannedFile, result: FileResult) -> None:
         self.log.append(("finished", index, result.status))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from filelock import FileLock
@@ -42,21 +41,6 @@ def write_job(paths: JobPaths, head: JobHead, results: list[dict] = ()) -> None:
         append_line(paths.journal, dump_json(record))
         counts[record["status"]] += 1
     save_head(paths.state, replace(head, counts=counts))
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> JobPaths:
-    return JobPaths(tmp_path / "data")
-
-
-@pytest.fixture
-def worker_alive(paths: JobPaths):
-    """The job lock held, as a live worker holds it."""
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(paths.worker_lock)
-    lock.acquire()
-    yield
-    lock.release()
 
 
 def test_spec_round_trips_through_json_and_ignores_unknown_keys():

@@ -32,23 +32,23 @@ def test_batch_progress_follows_audio_duration_not_file_count():
     # until measured: once the running file is measured at 90 s, one done file of two is 10% of the work.
     tally = Tally().add(1000, 10.0)
     running = RunningFile(size_bytes=1000, duration_s=90.0, fraction=0.0)
-    assert overall_progress(tally, 2, 2000, running) == pytest.approx(0.1)
+    assert overall_progress(tally, 2, 2000, [running]) == pytest.approx(0.1)
     halfway = RunningFile(size_bytes=1000, duration_s=90.0, fraction=0.5)
-    assert overall_progress(tally, 2, 2000, halfway) == pytest.approx(0.55)
+    assert overall_progress(tally, 2, 2000, [halfway]) == pytest.approx(0.55)
 
 
 def test_pending_files_are_estimated_from_their_size_at_the_rate_seen_so_far():
     tally = Tally().add(1000, 10.0)  # 10 ms per byte
     # 3,000 bytes still pending -> about 30 s; 10 s of 40 s is done.
-    assert overall_progress(tally, 3, 4000, None) == pytest.approx(0.25)
+    assert overall_progress(tally, 3, 4000) == pytest.approx(0.25)
 
 
 def test_skipped_and_failed_files_count_by_their_size():
     tally = Tally().add(1000, 10.0).add(1000, 0.0)  # one done, one skipped (no length)
-    assert overall_progress(tally, 3, 3000, None) == pytest.approx(2 / 3)
+    assert overall_progress(tally, 3, 3000) == pytest.approx(2 / 3)
 
 
 def test_before_anything_is_timed_sizes_stand_in_for_durations():
-    assert overall_progress(Tally().add(500, 0.0), 2, 2000, None) == pytest.approx(0.25)
-    assert overall_progress(Tally(), 0, 0, None) == 0.0
-    assert overall_progress(Tally().add(0, 0.0), 2, 0, None) == pytest.approx(0.5)  # empty files: by count
+    assert overall_progress(Tally().add(500, 0.0), 2, 2000) == pytest.approx(0.25)
+    assert overall_progress(Tally(), 0, 0) == 0.0
+    assert overall_progress(Tally().add(0, 0.0), 2, 0) == pytest.approx(0.5)  # empty files: by count
