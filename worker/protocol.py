@@ -120,7 +120,7 @@ class JobView:
 
     @property
     def shared_note(self) -> str:
-        """" and 3 more files (recognised together)" while the current file's shared call runs, else ""."""
+        """Added to the current file's name while its shared call runs: " and 3 more files (recognised together)"."""
         if not self.shared_with or self.stage not in MODEL_STAGES:
             return ""
         return f" and {self.shared_with} more file{'s' if self.shared_with != 1 else ''} (recognised together)"
