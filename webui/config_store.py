@@ -1,5 +1,9 @@
 """webui_config.json: every setting of the WebUI, restored on start and autosaved as the user edits.
 
+Only settings that differ from their defaults are written, so the others keep following the defaults,
+including those the environment sets (ASR_CHECKPOINT, ALIGNER_CHECKPOINT, OUTPUT_DIR, VAD_REPO_DIR): a
+NAS user who points docker-compose at a new model sees it in the WebUI without editing the settings.
+
 Writes are atomic (temp file + rename) and at most one per ``min_interval_s``, however fast the user
 types: on a NAS mount every write is a network round trip, so a burst of edits becomes one write now
 and one more, with the latest values, when the interval is over.
@@ -123,7 +127,8 @@ class ConfigStore:
         self._wall_clock = wall_clock
         self._schedule = schedule
         self._lock = threading.Lock()
-        self._values = defaults(self._fields.values())
+        self._defaults = defaults(self._fields.values())
+        self._values = dict(self._defaults)
         self._pending = False
         self._timer_armed = False
         self._last_write: float | None = None
@@ -190,7 +195,8 @@ class ConfigStore:
     def _write(self) -> None:
         self._last_write = self._clock()
         self._pending = False
-        data = {"schema_version": SCHEMA_VERSION, "saved_at": round(self._wall_clock(), 3), **self._values}
+        changed = {key: value for key, value in self._values.items() if value != self._defaults[key]}
+        data = {"schema_version": SCHEMA_VERSION, "saved_at": round(self._wall_clock(), 3), **changed}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

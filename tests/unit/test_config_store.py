@@ -321,8 +321,28 @@ def test_a_layout_limit_round_trips_and_can_be_cleared_back_to_the_preset(tmp_pa
     fake.advance_to(fake.now + 2)
     assert saved(path)["cue_max_line_width"] == 16, "an out-of-range value is never saved"
     store.update("cue_max_line_width", None)
-    assert saved(path)["cue_max_line_width"] is None
+    assert "cue_max_line_width" not in saved(path)  # back to the preset's value, which is the default
     assert load_config(path, fields).values == store.values()
+
+
+def test_settings_left_at_their_defaults_follow_the_environment_and_edited_ones_stay(tmp_path, fields):
+    fake = FakeTime()
+    path = tmp_path / "webui_config.json"
+    store = make_store(path, fields, fake)
+    store.update("batch_size", 4)
+    store.update("aligner_checkpoint", "/m/my-aligner")
+    fake.advance_to(fake.now + 2)
+    assert {"asr_checkpoint", "output_dir"}.isdisjoint(saved(path))
+
+    # docker-compose now points at another model and output folder
+    moved = Settings.from_env({"OUTPUT_DIR": "/srv/new", "ASR_CHECKPOINT": "/m/asr-2", "ALIGNER_CHECKPOINT": "/m/al-2"})
+    values = load_config(path, webui_fields(moved, FORMATS)).values
+    assert (values["asr_checkpoint"], values["output_dir"]) == ("/m/asr-2", "/srv/new")
+    assert (values["aligner_checkpoint"], values["batch_size"]) == ("/m/my-aligner", 4)
+
+    store.update("batch_size", 8)  # set back to the default: follows the default again
+    fake.advance_to(fake.now + 2)
+    assert "batch_size" not in saved(path) and saved(path)["aligner_checkpoint"] == "/m/my-aligner"
 
 
 def test_a_folder_that_cannot_be_written_is_reported_not_raised(tmp_path, fields):
